@@ -1,0 +1,1 @@
+"""Qt-free, torch-free core: spaces, strategies, storage, the study loop."""
