@@ -15,11 +15,11 @@ import itertools
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar
 
 import numpy as np
 
-Scalar = Union[str, int, float, bool]
+Scalar = str | int | float | bool
 DEFAULT_GRID_LIMIT = 100_000
 
 
@@ -150,9 +150,7 @@ class _Numeric(Param):
         if self.low >= self.high:
             out.append(Problem(name, f"low ({self.low:g}) must be less than high ({self.high:g})", "low"))
         if self.log and self.low <= 0:
-            out.append(
-                Problem(name, f"a log scale needs low > 0, got low = {self.low:g}", "low")
-            )
+            out.append(Problem(name, f"a log scale needs low > 0, got low = {self.low:g}", "low"))
         if not isinstance(self.log, bool):
             out.append(Problem(name, f"log must be true or false, got {self.log!r}", "log"))
         if self.step is not None:
@@ -172,7 +170,9 @@ class _Numeric(Param):
                         )
                     )
         if self.grid_points is not None and (
-            not isinstance(self.grid_points, int) or isinstance(self.grid_points, bool) or self.grid_points < 2
+            not isinstance(self.grid_points, int)
+            or isinstance(self.grid_points, bool)
+            or self.grid_points < 2
         ):
             out.append(
                 Problem(name, f"grid_points must be an integer ≥ 2, got {self.grid_points!r}", "grid_points")
@@ -237,7 +237,9 @@ class Float(_Numeric):
         if self.step is not None:
             return self._snap(self.low + int(rng.integers(0, self.n_steps + 1)) * self.step)
         if self.log:
-            return float(min(max(math.exp(rng.uniform(math.log(self.low), math.log(self.high))), self.low), self.high))
+            return float(
+                min(max(math.exp(rng.uniform(math.log(self.low), math.log(self.high))), self.low), self.high)
+            )
         return float(rng.uniform(self.low, self.high))
 
     def grid_values(self) -> list[float]:
@@ -276,7 +278,12 @@ class Int(_Numeric):
             v = getattr(self, fname)
             if _is_number(v) and math.isfinite(v) and v != int(v):
                 out.append(Problem(name, f"{fname} must be a whole number for an int, got {v!r}", fname))
-        if self.step is not None and _is_number(self.step) and math.isfinite(self.step) and self.step != int(self.step):
+        if (
+            self.step is not None
+            and _is_number(self.step)
+            and math.isfinite(self.step)
+            and self.step != int(self.step)
+        ):
             out.append(Problem(name, f"step must be a whole number for an int, got {self.step!r}", "step"))
         return out
 
@@ -343,9 +350,7 @@ class Categorical(Param):
         out: list[Problem] = []
         for c in self.choices:
             if not isinstance(c, (str, int, float, bool)):
-                out.append(
-                    Problem(name, f"choice {c!r} is not a string, number or boolean", "choices")
-                )
+                out.append(Problem(name, f"choice {c!r} is not a string, number or boolean", "choices"))
             elif isinstance(c, float) and not math.isfinite(c):
                 out.append(Problem(name, f"choice {c} is not a finite number", "choices"))
         seen: list[Any] = []
@@ -393,7 +398,11 @@ class Fixed(Param):
 
     def problems(self, name: str) -> list[Problem]:
         if not isinstance(self.value, (str, int, float, bool)):
-            return [Problem(name, f"a fixed value must be a string, number or boolean, got {self.value!r}", "value")]
+            return [
+                Problem(
+                    name, f"a fixed value must be a string, number or boolean, got {self.value!r}", "value"
+                )
+            ]
         if isinstance(self.value, float) and not math.isfinite(self.value):
             return [Problem(name, f"a fixed value must be finite, got {self.value}", "value")]
         return []
@@ -434,7 +443,9 @@ _ALLOWED_KEYS: dict[str, set[str]] = {
 def param_from_dict(name: str, d: Any) -> Param:
     """Build one parameter from its plain-dict form; raises SpaceError naming the key."""
     if not isinstance(d, Mapping):
-        raise SpaceError([Problem(name, f"must be a table like {{ type = \"float\", low = 0, high = 1 }}, got {d!r}")])
+        raise SpaceError(
+            [Problem(name, f'must be a table like {{ type = "float", low = 0, high = 1 }}, got {d!r}')]
+        )
     kind = d.get("type")
     if kind not in PARAM_KINDS:
         raise SpaceError(
@@ -444,19 +455,28 @@ def param_from_dict(name: str, d: Any) -> Param:
     if unknown:
         allowed = ", ".join(sorted(_ALLOWED_KEYS[kind] - {"type"}))
         raise SpaceError(
-            [Problem(name, f"unknown key {k!r} for a {kind} parameter (allowed: {allowed})", k) for k in unknown]
+            [
+                Problem(name, f"unknown key {k!r} for a {kind} parameter (allowed: {allowed})", k)
+                for k in unknown
+            ]
         )
     when = d.get("when")
     if when is not None and not isinstance(when, Mapping):
-        raise SpaceError([Problem(name, f"when must be a table like {{ optimizer = \"sgd\" }}, got {when!r}", "when")])
+        raise SpaceError(
+            [Problem(name, f'when must be a table like {{ optimizer = "sgd" }}, got {when!r}', "when")]
+        )
     try:
         if kind in ("float", "int"):
             missing = [k for k in ("low", "high") if k not in d]
             if missing:
                 raise SpaceError([Problem(name, f"missing key {k!r}", k) for k in missing])
             return PARAM_KINDS[kind](
-                d["low"], d["high"], log=d.get("log", False), step=d.get("step"),
-                grid_points=d.get("grid_points"), when=when,
+                d["low"],
+                d["high"],
+                log=d.get("log", False),
+                step=d.get("step"),
+                grid_points=d.get("grid_points"),
+                when=when,
             )
         if kind == "categorical":
             if "choices" not in d:
@@ -550,7 +570,11 @@ class SearchSpace(Mapping[str, Param]):
                 if parent == name:
                     out.append(Problem(name, "a parameter cannot be conditional on itself", "when"))
                 elif parent not in self._params:
-                    out.append(Problem(name, f"the condition refers to '{parent}', which is not in the space", "when"))
+                    out.append(
+                        Problem(
+                            name, f"the condition refers to '{parent}', which is not in the space", "when"
+                        )
+                    )
                 elif not isinstance(self._params[parent], Categorical):
                     out.append(
                         Problem(
@@ -590,7 +614,7 @@ class SearchSpace(Mapping[str, Param]):
             if state.get(n) == 2:
                 return
             if state.get(n) == 1:
-                cycle = " → ".join([*path[path.index(n):], n])
+                cycle = " → ".join([*path[path.index(n) :], n])
                 raise ValueError(f"conditions form a cycle: {cycle}")
             state[n] = 1
             for parent in self._params[n].conditions:

@@ -261,7 +261,15 @@ def test_skopt_dimensions_follow_scales():
 
 def test_inactive_params_are_dropped_and_filled():
     space = mlp_space()
-    p = {"lr": 0.01, "units": 32, "layers": 1, "act": "relu", "optimizer": "adam", "momentum": 0.5, "epochs": 5}
+    p = {
+        "lr": 0.01,
+        "units": 32,
+        "layers": 1,
+        "act": "relu",
+        "optimizer": "adam",
+        "momentum": 0.5,
+        "epochs": 5,
+    }
     assert "momentum" not in space.active(p)
     assert not space.contains(p)  # an inactive param present is not a valid trial
     assert space.fill_inactive(space.active(p))["momentum"] == 0.0

@@ -67,8 +67,7 @@ class Strategy(ABC):
             wrong_bool = isinstance(value, bool) and bool not in types
             if value is not None and (not isinstance(value, types) or wrong_bool):
                 raise StrategyError(
-                    f"option {key!r} of the {cls.name} strategy must be "
-                    f"{_type_name(typ)}, got {value!r}"
+                    f"option {key!r} of the {cls.name} strategy must be {_type_name(typ)}, got {value!r}"
                 )
             out[key] = value
         return out
@@ -84,7 +83,9 @@ class Strategy(ABC):
         """
 
     @abstractmethod
-    def tell(self, params: Mapping[str, Any], value: float | None, state: TrialState = TrialState.COMPLETE) -> None:
+    def tell(
+        self, params: Mapping[str, Any], value: float | None, state: TrialState = TrialState.COMPLETE
+    ) -> None:
         """Record an outcome.
 
         ``state`` is COMPLETE (``value`` is the metric), PRUNED (``value`` is the

@@ -1,0 +1,372 @@
+"""Headless commands: run, resume, show, export. Imports core and training, never Qt.
+
+Exit codes: 0 success, 1 an unexpected internal error, 2 bad input (a
+one-paragraph message, no traceback), 130 Ctrl-C (the running trial is marked
+interrupted first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from . import __version__
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one paragraph, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hpo-desktop",
+        description="Find good hyperparameters for a neural network, on your own workstation.",
+        epilog="Without a command, runs the built-in digits example (see --demo).",
+    )
+    parser.add_argument("--version", action="version", version=f"hpo-desktop {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run (or continue) the study described by a spec file")
+    run.add_argument("spec", type=Path, help="a study spec file (.toml)")
+    run.add_argument("--db", type=Path, help="study file to write (default: next to the spec, SPEC.db)")
+    run.add_argument("--trials", type=int, help="total number of trials (overrides the spec)")
+    run.add_argument("--quiet", "-q", action="store_true", help="print only the summary")
+
+    resume = sub.add_parser("resume", help="continue a study stored in a study file")
+    resume.add_argument("db", type=Path, help="a study file (.db)")
+    resume.add_argument("--study", help="which study (needed when the file holds several)")
+    resume.add_argument("--trials", type=int, help="total number of trials (default: the stored budget)")
+    resume.add_argument("--quiet", "-q", action="store_true", help="print only the summary")
+
+    show = sub.add_parser("show", help="list the studies in a study file with counts and best trials")
+    show.add_argument("db", type=Path, help="a study file (.db)")
+
+    export = sub.add_parser("export", help="export trials as CSV or JSON")
+    export.add_argument("db", type=Path, help="a study file (.db)")
+    export.add_argument("--study", help="only this study (default: all)")
+    export.add_argument(
+        "--format", choices=("csv", "json"), default=None, help="default: from -o's suffix, else csv"
+    )
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    return parser
+
+
+# -- progress printing ------------------------------------------------------------------------
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return str(v)
+        return f"{v:.4g}"
+    return str(v)
+
+
+class ProgressPrinter:
+    """Turns study events into terminal lines: one per finished trial, a bar for the running one."""
+
+    def __init__(
+        self, metric: str, total_steps: int | None, *, out: IO[str], err: IO[str], quiet: bool = False
+    ):
+        self.metric = metric
+        self.total_steps = total_steps
+        self.out = out
+        self.err = err
+        self.quiet = quiet
+        self.bar = not quiet and hasattr(err, "isatty") and err.isatty()
+        self.budget: int | None = None
+        self._bar_shown = False
+
+    def __call__(self, event: Any) -> None:
+        from .core.events import StepReported, StudyStarted, TrialFinished, TrialStarted
+
+        if isinstance(event, StudyStarted):
+            self.budget = event.budget
+            if not self.quiet:
+                done = f", {event.n_finished} already done" if event.n_finished else ""
+                print(f"study '{event.study}': {event.budget} trials{done}", file=self.out, flush=True)
+        elif isinstance(event, TrialStarted):
+            self._started = time.monotonic()
+            self._reports = 0
+            self._draw(event.number, 0, {})
+        elif isinstance(event, StepReported):
+            # Count reports rather than trusting step numbers (they may start at 0 or 1).
+            self._reports = getattr(self, "_reports", 0) + 1
+            self._draw(event.number, self._reports, event.metrics)
+        elif isinstance(event, TrialFinished):
+            self._clear()
+            if self.quiet:
+                return
+            value = "-" if event.value is None else _fmt(event.value)
+            params = " ".join(f"{k}={_fmt(v)}" for k, v in event.params.items())
+            secs = "" if event.seconds is None else f"{event.seconds:6.1f}s"
+            star = " *best*" if event.is_best else ""
+            line = (
+                f"#{event.number:<4} {event.state.value:<11} {self.metric}={value:<8} {secs}  {params}{star}"
+            )
+            if event.error:
+                line += f"\n      reason: {event.error}"
+            print(line, file=self.out, flush=True)
+
+    def _draw(self, number: int, step: int, metrics: dict[str, float]) -> None:
+        if not self.bar:
+            return
+        total = self.total_steps
+        width = 24
+        if total:
+            filled = min(width, round(width * step / total))
+            bar = "#" * filled + "-" * (width - filled)
+            count = f"{step}/{total}"
+        else:
+            bar, count = "", f"step {step}"
+        shown = metrics.get(self.metric)
+        tail = f" {self.metric} {_fmt(shown)}" if shown is not None else ""
+        elapsed = time.monotonic() - getattr(self, "_started", time.monotonic())
+        self.err.write(f"\r  trial {number} [{bar}] {count}{tail} {elapsed:5.1f}s\x1b[K")
+        self.err.flush()
+        self._bar_shown = True
+
+    def _clear(self) -> None:
+        if self._bar_shown:
+            self.err.write("\r\x1b[K")
+            self.err.flush()
+            self._bar_shown = False
+
+
+def _print_summary(study: Any, done: Any, out: IO[str]) -> None:
+    print(f"\n{done.message} ({done.n_finished} finished).", file=out)
+    best = study.best_trial
+    if best is None:
+        print("No trial completed with a finite value yet.", file=out)
+        return
+    print(f"Best trial #{best.number}: {study.metric} = {_fmt(best.value)}", file=out)
+    for k, v in best.params.items():
+        print(f"  {k} = {_fmt(v)}", file=out)
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+def _objective_for(data: dict[str, Any], model: dict[str, Any], metric: str, direction: str, base_dir: Path):
+    from .training.objective import make_objective
+
+    return make_objective(data, model, metric=metric, direction=direction, base_dir=base_dir)
+
+
+def _total_steps(model: dict[str, Any], space: Any) -> int | None:
+    epochs = model.get("epochs")
+    if "epochs" in space:
+        return None
+    return epochs if isinstance(epochs, int) else 20
+
+
+def _check_trials(n: int | None) -> None:
+    if n is not None and n < 1:
+        raise UsageError(f"--trials must be at least 1, got {n}")
+
+
+def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from .core.spec import load_spec
+    from .core.study import Study
+
+    _check_trials(args.trials)
+    spec = load_spec(args.spec)
+    db = args.db or spec.path.with_suffix(".db")
+    objective = _objective_for(spec.data, spec.model, spec.metric, spec.direction, spec.base_dir)
+    stored_extra = {**spec.extra, "base_dir": str(spec.base_dir)}
+    study = Study.create(
+        db,
+        spec.name,
+        spec.space,
+        spec.strategy,
+        metric=spec.metric,
+        direction=spec.direction,
+        seed=spec.seed,
+        n_trials=spec.trials,
+        spec=stored_extra,
+        load_if_exists=True,
+    )
+    with study:
+        rec = study.record
+        if rec.space != spec.space.to_dict() or rec.metric != spec.metric or rec.direction != spec.direction:
+            raise UsageError(
+                f"study '{spec.name}' in {db} was created from a different search space, metric or "
+                f"direction. Give the study a new name in [study], or write to another file with --db."
+            )
+        if rec.strategy != spec.strategy:
+            study.store.update_study(study.study_id, strategy=spec.strategy)
+            study._record = study.store.get_study_by_id(study.study_id)
+        print(f"study file: {db}", file=out)
+        return _optimize(
+            study,
+            objective,
+            args.trials or spec.trials,
+            spec.model,
+            spec.max_failures_in_row,
+            args.quiet,
+            out,
+            err,
+        )
+
+
+def cmd_resume(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from .core.study import Study
+
+    _check_trials(args.trials)
+    _require_file(args.db)
+    with Study.open(args.db, args.study) as study:
+        extra = study.record.spec or {}
+        if "data" not in extra:
+            raise UsageError(
+                f"study '{study.name}' was not created from a spec file, so there is no objective to "
+                "resume with; continue it from Python with Study.open(...).optimize(objective)."
+            )
+        base_dir = Path(extra.get("base_dir") or args.db.resolve().parent)
+        model = extra.get("model", {})
+        objective = _objective_for(extra["data"], model, study.metric, study.direction, base_dir)
+        n = args.trials or study.budget or 20
+        return _optimize(study, objective, n, model, 10, args.quiet, out, err)
+
+
+def _optimize(
+    study: Any,
+    objective: Any,
+    n_trials: int,
+    model: dict[str, Any],
+    max_fail: int,
+    quiet: bool,
+    out: IO[str],
+    err: IO[str],
+) -> int:
+    printer = ProgressPrinter(study.metric, _total_steps(model, study.space), out=out, err=err, quiet=quiet)
+    try:
+        done = study.optimize(objective, n_trials, callbacks=printer, max_failures_in_row=max_fail)
+    except KeyboardInterrupt:
+        printer._clear()
+        print(
+            f"\nInterrupted. The running trial is marked interrupted; continue with:\n"
+            f"  hpo-desktop resume {study.store.path} --study {study.name}",
+            file=err,
+        )
+        return EXIT_INTERRUPTED
+    _print_summary(study, done, out)
+    return EXIT_OK if done.reason != "failures" else EXIT_INTERNAL
+
+
+def _require_file(path: Path) -> None:
+    if not path.exists():
+        raise UsageError(f"{path}: no such file")
+    if path.suffix == ".toml":
+        raise UsageError(f"{path} is a spec file; use 'hpo-desktop run {path}' to run it")
+
+
+def cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from .core.storage import StudyStore
+
+    _require_file(args.db)
+    with StudyStore(args.db, readonly=True) as store:
+        summaries = store.study_summaries()
+        if not summaries:
+            print(f"{args.db}: no studies", file=out)
+            return EXIT_OK
+        for s in summaries:
+            r = s.record
+            counts = ", ".join(f"{n} {state}" for state, n in s.counts.items() if n)
+            print(f"{r.name}  ({r.strategy.get('kind')}, {r.direction} {r.metric})", file=out)
+            budget = f" of {r.budget}" if r.budget else ""
+            print(f"  trials: {s.n_trials}{budget}" + (f" — {counts}" if counts else ""), file=out)
+            if s.best_number is not None:
+                best = next(t for t in store.get_trials(r.study_id) if t.number == s.best_number)
+                params = " ".join(f"{k}={_fmt(v)}" for k, v in best.params.items())
+                print(f"  best: #{best.number} {r.metric}={_fmt(best.value)}  {params}", file=out)
+            else:
+                print("  best: none yet", file=out)
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from .core.export import export_text, write_atomically
+    from .core.storage import StudyStore
+
+    _require_file(args.db)
+    fmt = args.format
+    if fmt is None:
+        fmt = "json" if args.output and args.output.suffix.lower() == ".json" else "csv"
+    if args.output is not None and args.output.resolve() == args.db.resolve():
+        raise UsageError(f"refusing to overwrite the study file {args.db} with the export")
+    if args.output is not None and not args.output.parent.exists():
+        raise UsageError(f"cannot write {args.output}: the folder {args.output.parent} does not exist")
+    with StudyStore(args.db, readonly=True) as store:
+        records = [store.get_study(args.study)] if args.study else store.list_studies()
+        text = export_text(store, records, fmt)
+    if args.output is None:
+        out.write(text)
+    else:
+        try:
+            write_atomically(args.output, text)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        n = sum(1 for _ in records)
+        print(f"wrote {args.output} ({fmt}, {n} stud{'y' if n == 1 else 'ies'})", file=err)
+    return EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "resume": cmd_resume, "show": cmd_show, "export": cmd_export}
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exception types that mean bad input (imported lazily to keep start-up fast)."""
+    from .core.space import GridTooLarge, SpaceError
+    from .core.spec import SpecError
+    from .core.storage import StorageError
+    from .core.strategies import StrategyError
+
+    errors: list[type[BaseException]] = [
+        UsageError,
+        SpecError,
+        SpaceError,
+        GridTooLarge,
+        StorageError,
+        StrategyError,
+    ]
+    try:
+        from .training.datasets import DataError
+        from .training.objective import ModelConfigError
+
+        errors += [DataError, ModelConfigError]
+    except ImportError:  # torch missing: the run command reports it itself
+        pass
+    return tuple(errors)
+
+
+def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(out)
+        return EXIT_OK
+    try:
+        return COMMANDS[args.command](args, out, err)
+    except KeyboardInterrupt:
+        print("\nInterrupted.", file=err)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if isinstance(exc, _user_errors()):
+            print(f"error: {exc}", file=err)
+            return EXIT_USAGE
+        if args.debug:
+            raise
+        print(
+            f"internal error: {type(exc).__name__}: {exc}\n(run with --debug to see the traceback)", file=err
+        )
+        return EXIT_INTERNAL
