@@ -155,8 +155,13 @@ def _print_summary(study: Any, done: Any, out: IO[str]) -> None:
 # -- commands ------------------------------------------------------------------------------
 
 
-def _objective_for(data: dict[str, Any], model: dict[str, Any], metric: str, direction: str, base_dir: Path):
+def _objective_for(
+    data: dict[str, Any], model: dict[str, Any], metric: str, direction: str, base_dir: Path, space: Any
+):
     from .training.objective import make_objective
+    from .training.params import check_space
+
+    check_space(space)
 
     return make_objective(data, model, metric=metric, direction=direction, base_dir=base_dir)
 
@@ -180,7 +185,7 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     _check_trials(args.trials)
     spec = load_spec(args.spec)
     db = args.db or spec.path.with_suffix(".db")
-    objective = _objective_for(spec.data, spec.model, spec.metric, spec.direction, spec.base_dir)
+    objective = _objective_for(spec.data, spec.model, spec.metric, spec.direction, spec.base_dir, spec.space)
     stored_extra = {**spec.extra, "base_dir": str(spec.base_dir)}
     study = Study.create(
         db,
@@ -231,7 +236,7 @@ def cmd_resume(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             )
         base_dir = Path(extra.get("base_dir") or args.db.resolve().parent)
         model = extra.get("model", {})
-        objective = _objective_for(extra["data"], model, study.metric, study.direction, base_dir)
+        objective = _objective_for(extra["data"], model, study.metric, study.direction, base_dir, study.space)
         n = args.trials or study.budget or 20
         return _optimize(study, objective, n, model, 10, args.quiet, out, err)
 

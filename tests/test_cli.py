@@ -134,6 +134,9 @@ def test_export_never_overwrites_the_study_file(spec):
         ("epochs = 3", "epochz = 3", ["epochz"]),
         ("high = 0.9,", "high = -0.9,", ["'momentum'", "less than high"]),
         ('kind = "random"', 'kind = "random"\nbogus = 1', ["[strategy]", "bogus"]),
+        ("hidden_units  =", "hiden_units  =", ["[space] parameter 'hiden_units'", "not a hyperparameter"]),
+        ('choices = ["adam", "sgd"]', 'choices = ["adam", "sgd", "lbfgs"]', ["'optimizer'", "'lbfgs'"]),
+        ('metric = "val_accuracy"', 'metric = "val_r2"', ["val_r2"]),
     ],
 )
 def test_bad_specs_exit_2_naming_the_key_without_traceback(spec, old, new, words):

@@ -50,7 +50,7 @@ class TrialFinished:
 
 @dataclass(frozen=True)
 class StudyFinished:
-    """The loop ended. ``reason`` is one of: budget, exhausted, cancelled, failures, timeout, error."""
+    """The loop ended. ``reason``: budget, exhausted, stopped, cancelled, failures or timeout."""
 
     study: str
     reason: str

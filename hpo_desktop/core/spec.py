@@ -140,6 +140,16 @@ def parse_spec(text: str, *, source: str = "spec", path: Path | None = None) -> 
         line = int(m.group(1)) if m else None
         msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
         raise SpecError(f"not valid TOML: {msg}", source=source, line=line) from None
+    return spec_from_dict(doc, source=source, path=path, text=text)
+
+
+def spec_from_dict(
+    doc: Mapping[str, Any], *, source: str = "spec", path: Path | None = None, text: str = ""
+) -> StudySpec:
+    """Validate a spec given as a plain dict (the shape of :meth:`StudySpec.to_dict`).
+
+    ``text`` (the TOML source, when there is one) lets messages give line numbers.
+    """
     lines = _Lines(text)
 
     def fail(message: str, section: str | None = None, key: str | None = None) -> SpecError:

@@ -46,8 +46,18 @@ class StudyControl:
 
     def __init__(self) -> None:
         self._cancel = threading.Event()
+        self._stop_after_trial = threading.Event()
         self._running = threading.Event()
         self._running.set()
+
+    def stop_after_trial(self) -> None:
+        """Let the running trial finish normally, then end the study (reason "stopped")."""
+        self._stop_after_trial.set()
+        self._running.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop_after_trial.is_set()
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -377,6 +387,9 @@ class Study:
             control.wait_while_paused()
             if control.cancelled:
                 reason, message = "cancelled", "stopped by the user"
+                break
+            if control.stopping:
+                reason, message = "stopped", "stopped by the user after a finished trial"
                 break
             if timeout is not None and time.monotonic() - started >= timeout:
                 reason, message = "timeout", f"stopped after the time limit of {timeout:g} s"

@@ -123,3 +123,27 @@ def check_params(values: Mapping[str, Any], *, where: str = "parameter") -> dict
 def resolve_params(values: Mapping[str, Any]) -> dict[str, Any]:
     """Every hyperparameter: the given (already checked) values over the documented defaults."""
     return {name: values.get(name, spec.default) for name, spec in ALL_PARAMS.items()}
+
+
+def check_space(space: Mapping[str, Any]) -> None:
+    """Check a search space against the trainer before any trial runs.
+
+    ``space`` maps names to parameter objects from ``hpo_desktop.core.space``. Every
+    name must be a hyperparameter the trainer knows, and every value the space can
+    produce (bounds and choices) must be acceptable; the error names the parameter.
+    """
+    for name, param in space.items():
+        spec = ALL_PARAMS.get(name)
+        if spec is None:
+            raise ModelConfigError(
+                f"[space] parameter '{name}' is not a hyperparameter of the built-in trainer "
+                f"(known: {', '.join(ALL_PARAMS)})"
+            )
+        if hasattr(param, "choices"):
+            values = list(param.choices)
+        elif hasattr(param, "value"):
+            values = [param.value]
+        else:
+            values = [param.low, param.high]
+        for value in values:
+            check_value(name, value, spec, where="[space] parameter")

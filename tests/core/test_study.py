@@ -270,3 +270,22 @@ def test_open_with_several_studies_needs_a_name(tmp_path):
         Study.open(db)
     with Study.open(db, "two") as s:
         assert s.name == "two"
+
+
+def test_stop_after_trial_lets_the_running_trial_complete(tmp_path):
+    control = StudyControl()
+
+    def objective(params, trial):
+        for step in range(3):
+            trial.report(step, v=float(step))
+            if step == 1:
+                control.stop_after_trial()
+            if trial.should_stop():
+                break
+        return 1.0
+
+    with Study.create(tmp_path / "r.db", "s", {"x": Float(0, 1)}, "random", metric="v") as study:
+        done = study.optimize(objective, 5, control=control)
+        assert done.reason == "stopped"
+        [t] = study.trials
+        assert t.state == TrialState.COMPLETE and t.last_step == 2
