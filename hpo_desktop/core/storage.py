@@ -33,7 +33,7 @@ import socket
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -966,12 +966,17 @@ class StudyStore:
         study_id: int,
         params: Mapping[str, Any],
         *,
-        seed: int | None = None,
+        seed: int | Callable[[int], int] | None = None,
         attrs: Mapping[str, Any] | None = None,
     ) -> FrozenTrial:
-        """Start a trial: state RUNNING, the study's next number (0-based), this pid and host."""
+        """Start a trial: state RUNNING, the study's next number (0-based), this pid and host.
+
+        ``seed`` may be a function of the trial's number, called inside the transaction that
+        assigns the number (so the seed matches the number even with two writers).
+        """
         params_json = _params_json(params)
-        seed = _opt_int(seed, "seed")
+        seed_of = seed if callable(seed) else None
+        seed = None if seed_of else _opt_int(seed, "seed")
         attrs_json = _dumps(dict(attrs or {}), "attrs")
         started = _now()
         pid, host = os.getpid(), _hostname()
@@ -982,6 +987,8 @@ class StudyStore:
                 number = conn.execute(
                     "SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = ?", (study_id,)
                 ).fetchone()[0]
+                if seed_of is not None:
+                    seed = _opt_int(seed_of(number), "seed")
                 seq = self._bump_seq(conn)
                 # A plain parameterized INSERT: sqlite-utils' insert() introspects the table on every
                 # call (~0.1 ms), which would double the cost of this hot path.

@@ -453,8 +453,10 @@ class Study:
         control: StudyControl,
         emit: Callable[[Event], None],
     ) -> FrozenTrial:
-        number_guess = len(self._store.get_trials(self.study_id))
-        frozen = self._store.create_trial(self.study_id, params, seed=trial_seed(self.seed, number_guess))
+        study_seed = self.seed
+        frozen = self._store.create_trial(
+            self.study_id, params, seed=lambda number: trial_seed(study_seed, number)
+        )
         trial = Trial(self, frozen, control, emit)
         emit(TrialStarted(self.name, frozen.number, dict(frozen.params), trial.seed))
         state, value, metrics, error, attrs = TrialState.COMPLETE, None, {}, None, None
