@@ -210,6 +210,7 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             study.store.update_study(study.study_id, strategy=spec.strategy)
             study._record = study.store.get_study_by_id(study.study_id)
         print(f"study file: {db}", file=out)
+        print(f"device: {getattr(objective, 'device_label', 'cpu')}", file=out)
         return _optimize(
             study,
             objective,

@@ -65,6 +65,7 @@ def test_run_prints_one_line_per_trial_and_the_best(spec):
     assert len(lines) == 3
     assert all("complete" in ln and "val_accuracy=" in ln and "learning_rate=" in ln for ln in lines)
     assert "Best trial #" in out
+    assert "device: CPU" in out or "device: CUDA" in out
     assert (spec.parent / "tiny.db").exists()  # the default database sits next to the spec
 
 

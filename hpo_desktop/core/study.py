@@ -12,7 +12,6 @@ reopened study continues toward the budget.
 
 from __future__ import annotations
 
-import gc
 import logging
 import math
 import os
@@ -433,7 +432,6 @@ class Study:
             if outcome.state == TrialState.INTERRUPTED:
                 reason, message = "cancelled", "stopped by the user"
                 break
-            gc.collect()
 
         done = StudyFinished(
             self.name,
