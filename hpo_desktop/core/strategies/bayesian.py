@@ -17,25 +17,37 @@ How a point is chosen
    space: numbers mapped to [0, 1] (log scale where the parameter is log),
    categoricals one-hot. Fixed parameters are not given to the model.
 3. **Acquisition.** ``n_candidates`` points are scored: three quarters drawn
-   uniformly in that space, one quarter small perturbations (several scales)
-   of the five best results so far, which refines good regions the way skopt's
-   L-BFGS polish does, at a fraction of the cost. The candidate with the best
-   acquisition value (``"EI"`` expected improvement with ``xi``, ``"PI"``
-   probability of improvement with ``xi``, ``"LCB"`` mean − ``kappa`` × std, or
-   ``"gp_hedge"``: skopt's hedge over the three) that is not already told or
-   pending is handed out.
+   uniformly in that space, one quarter perturbations (several scales) of the
+   five best results so far. The best few of each acquisition function are
+   then polished by four rounds of shrinking random perturbations (in place of
+   skopt's L-BFGS polish: no gradients needed, so it works for the forests
+   too, and it costs a few hundred predictions). The candidate with the best
+   acquisition value that is neither told nor pending is handed out.
+   Acquisitions, as skopt defines them: ``"EI"`` expected improvement beyond
+   ``xi``, ``"PI"`` probability of improving by more than ``xi``, ``"LCB"``
+   mean − ``kappa`` × std, and ``"gp_hedge"`` (the default, as in skopt): each
+   of the three proposes a point and one is picked at random with weights
+   softmax(gains), where each acquisition's gain is lowered by the model's
+   prediction at its previous proposal once the next model is fitted.
+
+   Why gp_hedge by default: on our toy problems no single acquisition wins
+   everywhere — PI (greedy) did well on the 6-parameter problems of
+   ``bench/optimizer_overhead.py`` and worst on a 2-D bowl, LCB the reverse,
+   EI in between — and the hedge was the best or close to it on each.
 
 Why not ``skopt.Optimizer`` itself
 ----------------------------------
 Its ``tell`` re-optimizes the GP kernel from scratch with 2 restarts on every
 observation and polishes the acquisition with L-BFGS from 10 000 samples
-(about 1 s per suggestion at 100 results on a 2-core machine, growing fast);
-its GP ``predict(return_std=True)`` uses an unblocked einsum; its constant
-liar copies and refits the whole optimizer; and its random state advances with
+(0.3-1.8 s per suggestion at 25 results, 1.5-2 s at 100 and 4-13 s at 200 on
+the 2-core test machine, see docs/strategies.md); its GP
+``predict(return_std=True)`` contracts with an unblocked einsum and its forests
+validate their input once per tree; its constant liar copies and refits the
+whole optimizer; and its random state advances with
 every call, so a study rebuilt from storage would propose different points
-than the run that was interrupted. Here the building blocks are skopt's
-(space and transforms, initial point generators, ``cook_estimator``, its GP
-and forests) and the loop is ours:
+than the run that was interrupted. So the building blocks are skopt's (space
+and transforms, initial point generators, ``cook_estimator``, its GP and
+forests) and the loop is ours:
 
 * **Tells are buffered**: ``tell`` only records the observation; the model is
   fitted once, on the next ``ask``.
@@ -43,14 +55,21 @@ and forests) and the loop is ours:
   the first 20 results, then whenever the number of results has grown by
   about 10 % (20, 22, 24, 26, 28, 30, 33, 36, …, 94, 103, 113, …). The
   optimization (skopt's settings: L-BFGS on the log marginal likelihood with
-  2 random restarts) always starts afresh on the first m results, m being the
-  last schedule point reached; in between, the GP is refitted on all results
-  with those hyper-parameters held fixed (one Cholesky factorization).
+  2 random restarts, capped at 200 iterations each) always starts afresh on
+  the first m results, m being the last schedule point reached; in between,
+  the GP is refitted on all results with those hyper-parameters held fixed
+  (one Cholesky factorization, milliseconds).
+* **Predictions** for thousands of candidates go through a triangular solve
+  (GP) or straight through each tree's arrays (forests): the same numbers as
+  skopt's ``predict(X, return_std=True)``, 10-50x faster.
+* **One BLAS thread** while the model works: its matrices are small, and
+  OpenBLAS threads spin-waiting on a busy machine made kernel fits 3-5x slower.
 * **Path independent**: every random draw is seeded by the seed and the
   counts of results and pending points, and the hyper-parameters depend only
   on the results, so a strategy rebuilt by ``tell_trials`` proposes exactly
-  what the original would have (except with ``gp_hedge``, whose gains are
-  learned along the way and start again at zero).
+  what the original would have — except with ``gp_hedge``, whose gains are
+  learned along the way and start again at zero after a rebuild (still
+  deterministic for a given seed and sequence of calls).
 
 Outcomes that are not a finite number
 -------------------------------------
@@ -65,8 +84,9 @@ look attractive. So:
 * While no finite value exists yet, such points are **held back** (the model
   does not see them; they still count as evaluated and are never proposed
   again) and are taught as soon as a finite value exists.
-* A PRUNED trial with a finite value is taught that value (its last reported
-  metric): a pessimistic but honest estimate.
+* A PRUNED trial with a finite value is taught that value: its last reported
+  metric, usually worse than where it would have ended — which is why it was
+  stopped.
 * An INTERRUPTED trial only releases its pending point; nothing is learned.
 
 Conditional parameters
@@ -110,6 +130,7 @@ INITIAL_DESIGNS = ("random", "sobol", "lhs", "halton", "grid")
 LIARS = ("min", "max", "mean")
 
 _GP_RESTARTS = 2  # skopt's default for its GP
+_GP_MAXITER = 200  # L-BFGS iterations per start (typically 30-100 are used)
 _SCHEDULE_DENSE = 20  # re-optimize kernel hyper-parameters after each of the first 20 results
 _SCHEDULE_GROWTH = 1.1  # then each time the results have grown by ~10 %
 _LOCAL_FRACTION = 0.25
@@ -157,6 +178,40 @@ def _one_blas_thread() -> Any:
     return threadpool_limits(limits=1, user_api="blas")
 
 
+def _lbfgs(obj_func: Any, initial_theta: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, float]:
+    """scikit-learn's default kernel optimizer (L-BFGS-B), with an iteration cap as a safety net."""
+    from scipy.optimize import minimize
+
+    res = minimize(
+        obj_func, initial_theta, method="L-BFGS-B", jac=True, bounds=bounds, options={"maxiter": _GP_MAXITER}
+    )
+    return res.x, float(res.fun)
+
+
+def _forest_predict(est: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std of a fitted skopt forest, as its ``predict(X, return_std=True)`` computes them.
+
+    skopt walks the trees through scikit-learn's public ``predict``/``apply``, whose input
+    validation costs ~0.5 ms per tree and call: ~100 ms per prediction for 100 trees, whatever
+    the number of points. The same formula on each tree's ``tree_`` arrays takes a few ms.
+    """
+    Xf = np.ascontiguousarray(X, dtype=np.float32)
+    mean = np.zeros(len(X))
+    second = np.zeros(len(X))
+    min_var = float(getattr(est, "min_variance", 0.0) or 0.0)
+    for tree in est.estimators_:
+        t = tree.tree_
+        leaves = t.apply(Xf)
+        m = t.value[leaves, 0, 0]
+        var = np.maximum(t.impurity[leaves], min_var)
+        mean += m
+        second += var + m**2
+    n = len(est.estimators_)
+    mean /= n
+    var = second / n - mean**2
+    return mean, np.sqrt(np.maximum(var, 0.0))
+
+
 def _finite_float(value: Any) -> float | None:
     if value is None or isinstance(value, (str, bytes)):
         return None
@@ -178,8 +233,12 @@ class BayesianStrategy(Strategy):
         "initial design."
     )
     options_schema = {
-        "estimator": (str, "GP", "surrogate model: GP (Gaussian process), RF (random forest), ET (extra trees)"),
-        "acquisition": (str, "EI", "EI, PI, LCB or gp_hedge"),
+        "estimator": (
+            str,
+            "GP",
+            "surrogate model: GP (Gaussian process), RF (random forest), ET (extra trees)",
+        ),
+        "acquisition": (str, "gp_hedge", "EI, PI, LCB or gp_hedge (a hedge over the three, skopt's default)"),
         "initial_points": (int, 10, "results gathered from the initial design before the model is used"),
         "initial_design": (str, "random", "random, sobol, lhs, halton or grid"),
         "n_candidates": (int, 2000, "points scored to choose each suggestion"),
@@ -212,7 +271,7 @@ class BayesianStrategy(Strategy):
     def check_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:
         out = super().check_options(options)
 
-        def choice(opt: str, allowed: tuple[str, ...], *, upper: bool = False, extra: str = "") -> None:
+        def choice(opt: str, allowed: tuple[str, ...]) -> None:
             v = out[opt]
             if isinstance(v, str):
                 for a in allowed:
@@ -220,7 +279,7 @@ class BayesianStrategy(Strategy):
                         out[opt] = a
                         return
             raise StrategyError(
-                f"option {opt!r} of the bayesian strategy must be one of {', '.join(allowed)}, got {v!r}{extra}"
+                f"option {opt!r} of the bayesian strategy must be one of {', '.join(allowed)}, got {v!r}"
             )
 
         est = out["estimator"]
@@ -237,7 +296,9 @@ class BayesianStrategy(Strategy):
         for opt, low in (("initial_points", 0), ("n_candidates", 10)):
             v = out[opt]
             if v is None or v < low:
-                raise StrategyError(f"option {opt!r} of the bayesian strategy must be at least {low}, got {v!r}")
+                raise StrategyError(
+                    f"option {opt!r} of the bayesian strategy must be at least {low}, got {v!r}"
+                )
         for opt in ("xi", "kappa"):
             v = out[opt]
             if v is None or not math.isfinite(v) or v < 0:
@@ -432,7 +493,11 @@ class BayesianStrategy(Strategy):
         from skopt.learning.gaussian_process.kernels import Sum, WhiteKernel
 
         est = clone(self._gp_template())
-        est.set_params(n_restarts_optimizer=_GP_RESTARTS, random_state=int(self._rng(3, m).integers(2**31 - 1)))
+        est.set_params(
+            n_restarts_optimizer=_GP_RESTARTS,
+            random_state=int(self._rng(3, m).integers(2**31 - 1)),
+            optimizer=_lbfgs,
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             est.fit(X, y)
@@ -443,14 +508,16 @@ class BayesianStrategy(Strategy):
         return fixed
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> Any:
+        """Fit the surrogate to X, y (results, then lies for pending points)."""
         from sklearn.base import clone
 
         if self.options["estimator"] == "GP":
             n_results = len(self._obs)
             m = schedule_point(n_results)
             Xm, ym = self._resolve(self._obs[:m])
-            if len(ym) < 2:
-                Xm, ym, m = X, y, -n_results  # too little in the prefix: optimize on everything
+            if len(ym) < 2:  # too little in that prefix (failures): optimize on every result
+                m = -n_results
+                Xm, ym = self._resolve(self._obs)
             kernel = self._fixed_kernel(Xm, ym, m)
             est = clone(self._gp_template())
             est.set_params(kernel=kernel, optimizer=None)
@@ -467,10 +534,7 @@ class BayesianStrategy(Strategy):
 
     def _predict(self, est: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.options["estimator"] != "GP":
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                mu, std = est.predict(X, return_std=True)
-            return np.asarray(mu, dtype=float), np.asarray(std, dtype=float)
+            return _forest_predict(est, X)
         # skopt's GP predict(return_std=True) contracts with an unblocked einsum (slow for
         # thousands of candidates); the same formula through a triangular solve (BLAS).
         from scipy.linalg import solve_triangular
@@ -488,7 +552,11 @@ class BayesianStrategy(Strategy):
         from scipy.stats import norm
 
         xi, kappa = self.options["xi"], self.options["kappa"]
-        names = ("EI", "LCB", "PI") if self.options["acquisition"] == "gp_hedge" else (self.options["acquisition"],)
+        names = (
+            ("EI", "LCB", "PI")
+            if self.options["acquisition"] == "gp_hedge"
+            else (self.options["acquisition"],)
+        )
         out: dict[str, np.ndarray] = {}
         safe = np.where(std > 0, std, 1.0)
         z = (y_opt - xi - mu) / safe
@@ -503,7 +571,9 @@ class BayesianStrategy(Strategy):
         return out
 
     # -- candidates --------------------------------------------------------------------------------
-    def _candidates(self, rng: np.random.Generator, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _candidates(
+        self, rng: np.random.Generator, X: np.ndarray, y: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         total = self.options["n_candidates"]
         n_num, n_cat = len(self._num), len(self._cat)
         n_local = int(total * _LOCAL_FRACTION) if len(y) else 0
@@ -578,10 +648,10 @@ class BayesianStrategy(Strategy):
             found = [p for p in picks if p is not None]
             if not found:
                 return None
-            self._hedge_rows = np.vstack([rows[p[1]] for p in found])
+            picks = [p or found[0] for p in picks]
+            self._hedge_rows = np.vstack([rows[p[1]] for p in picks])  # one row per acquisition
             self._hedge_n = len(self._obs)
-            pick = picks[choice] or found[0]
-            return pick[0]
+            return picks[choice][0]
         pick = self._best_free(acqs[self.options["acquisition"]], t, idx)
         return None if pick is None else pick[0]
 
@@ -620,7 +690,9 @@ class BayesianStrategy(Strategy):
             mu, std = np.concatenate([mu, nmu]), np.concatenate([std, nstd])
         return t, idx, mu, std
 
-    def _best_free(self, values: np.ndarray, t: np.ndarray, idx: np.ndarray) -> tuple[dict[str, Any], int] | None:
+    def _best_free(
+        self, values: np.ndarray, t: np.ndarray, idx: np.ndarray
+    ) -> tuple[dict[str, Any], int] | None:
         """The best-scoring candidate whose point is neither told nor pending."""
         order = np.argsort(values, kind="stable")
         for i in order[:200]:
@@ -650,7 +722,9 @@ class BayesianStrategy(Strategy):
             out.append(p)
         return out
 
-    def tell(self, params: Mapping[str, Any], value: float | None, state: TrialState = TrialState.COMPLETE) -> None:
+    def tell(
+        self, params: Mapping[str, Any], value: float | None, state: TrialState = TrialState.COMPLETE
+    ) -> None:
         if state == TrialState.RUNNING:
             self.mark_pending(params)
             return

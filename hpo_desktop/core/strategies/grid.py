@@ -93,7 +93,9 @@ class GridStrategy(Strategy):
     def check_options(cls, options: Mapping[str, Any]) -> dict[str, Any]:
         out = super().check_options(options)
         if out["limit"] is None or out["limit"] < 1:
-            raise StrategyError(f"option 'limit' of the grid strategy must be at least 1, got {out['limit']!r}")
+            raise StrategyError(
+                f"option 'limit' of the grid strategy must be at least 1, got {out['limit']!r}"
+            )
         if out["shuffle"] is None:
             out["shuffle"] = False
         return out
@@ -142,7 +144,9 @@ class GridStrategy(Strategy):
             out.append(dict(p))
         return out
 
-    def tell(self, params: Mapping[str, Any], value: float | None, state: TrialState = TrialState.COMPLETE) -> None:
+    def tell(
+        self, params: Mapping[str, Any], value: float | None, state: TrialState = TrialState.COMPLETE
+    ) -> None:
         key = self._key(params)
         if state == TrialState.INTERRUPTED:
             p = self._pending.pop(key, None)

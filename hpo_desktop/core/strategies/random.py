@@ -135,7 +135,9 @@ class RandomStrategy(Strategy):
             out.append(p)
         return out
 
-    def tell(self, params: Mapping[str, Any], value: float | None, state: TrialState = TrialState.COMPLETE) -> None:
+    def tell(
+        self, params: Mapping[str, Any], value: float | None, state: TrialState = TrialState.COMPLETE
+    ) -> None:
         if state == TrialState.RUNNING:
             self.mark_pending(params)
             return
