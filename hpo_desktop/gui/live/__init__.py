@@ -1,0 +1,1 @@
+"""The live page: learning curves, optimization history, trials table and trial details."""
