@@ -1,0 +1,151 @@
+"""StudyGroup: the ``[study]`` table — name, metric, direction, trials budget, seed, description."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, QWidget
+
+DIRECTIONS = ("minimize", "maximize")
+_SEED_MAX = 2**31 - 1
+
+
+class StudyGroup(QGroupBox):
+    """``changed`` fires on user edits only (not on :meth:`set_study`)."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Study", parent)
+        self._given: dict[str, Any] = {}
+        self._directions: dict[str, str] = {}
+        self._loading = False
+
+        self.name_edit = QLineEdit(self)
+        self.name_edit.setPlaceholderText("a name for the study")
+        self.metric_combo = QComboBox(self)
+        self.metric_combo.setEditable(True)
+        self.metric_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.metric_combo.setMinimumContentsLength(14)
+        self.metric_combo.setToolTip("the metric the search optimizes (the trainer reports these per epoch)")
+        self.direction_combo = QComboBox(self)
+        self.direction_combo.addItems(DIRECTIONS)
+        self.trials_spin = QSpinBox(self)
+        self.trials_spin.setRange(1, 1_000_000)
+        self.trials_spin.setGroupSeparatorShown(True)
+        self.trials_spin.setToolTip("how many finished trials the study should hold (can grow while it runs)")
+        self.seed_spin = QSpinBox(self)
+        self.seed_spin.setRange(0, _SEED_MAX)
+        self.seed_spin.setToolTip("the study's seed: the same seed and setup give the same trials")
+        self.description_edit = QLineEdit(self)
+        self.description_edit.setPlaceholderText("optional: what this study is about")
+
+        grid = QGridLayout(self)
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(6)
+        cells = [
+            ("Name", self.name_edit),
+            ("Metric", self.metric_combo),
+            ("", self.direction_combo),
+            ("Trials", self.trials_spin),
+            ("Seed", self.seed_spin),
+        ]
+        col = 0
+        for label, widget in cells:
+            if label:
+                grid.addWidget(self._label(label, widget), 0, col)
+                col += 1
+            grid.addWidget(widget, 0, col)
+            col += 1
+        grid.addWidget(self._label("Description", self.description_edit), 1, 0)
+        grid.addWidget(self.description_edit, 1, 1, 1, col - 1)
+        grid.setColumnStretch(1, 3)
+        grid.setColumnStretch(3, 2)
+
+        self.name_edit.textEdited.connect(self._emit)
+        self.description_edit.textEdited.connect(self._emit)
+        self.metric_combo.currentTextChanged.connect(self._emit)
+        self.metric_combo.activated.connect(self._on_metric_picked)
+        self.direction_combo.currentIndexChanged.connect(self._emit)
+        self.trials_spin.valueChanged.connect(self._emit)
+        self.seed_spin.valueChanged.connect(self._emit)
+
+    def _label(self, text: str, buddy: QWidget) -> QLabel:
+        label = QLabel(text, self)
+        label.setBuddy(buddy)
+        label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return label
+
+    # -- API ---------------------------------------------------------------------------------
+    def set_study(self, d: Mapping[str, Any]) -> None:
+        self._loading = True
+        try:
+            self._given = dict(d)
+            self.name_edit.setText(str(d.get("name", "")))
+            self.description_edit.setText(str(d.get("description", "")))
+            self.metric_combo.setCurrentText(str(d.get("metric", "")))
+            self.direction_combo.setCurrentText(str(d.get("direction", "minimize")))
+            self.trials_spin.setValue(int(d.get("trials", 20)))
+            self.seed_spin.setValue(int(d.get("seed", 0) or 0))
+        finally:
+            self._loading = False
+
+    def study_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name_edit.text().strip(),
+            "metric": self.metric_combo.currentText().strip(),
+            "direction": self.direction_combo.currentText(),
+            "trials": self.trials_spin.value(),
+            "seed": self.seed_spin.value(),
+        }
+        description = self.description_edit.text().strip()
+        if description:
+            out["description"] = description
+        for key, value in self._given.items():  # e.g. max_failures_in_row: no widget, passed on
+            if key not in out and key != "description":
+                out[key] = value
+        return out
+
+    def set_metrics(self, metrics: tuple[str, ...], directions: Mapping[str, str]) -> None:
+        """Offer these metrics (validation metrics first), keeping whatever is typed."""
+        self._directions = dict(directions)
+        current = self.metric_combo.currentText()
+        ordered = sorted(metrics, key=lambda m: (not m.startswith("val_"), metrics.index(m)))
+        if [self.metric_combo.itemText(i) for i in range(self.metric_combo.count())] == ordered:
+            return
+        self._loading = True
+        try:
+            self.metric_combo.clear()
+            for m in ordered:
+                self.metric_combo.addItem(m)
+                if m in directions:
+                    self.metric_combo.setItemData(
+                        self.metric_combo.count() - 1,
+                        f"usually {directions[m]}d",
+                        Qt.ItemDataRole.ToolTipRole,
+                    )
+            self.metric_combo.setCurrentText(current)
+        finally:
+            self._loading = False
+
+    def set_locked(self, locked: bool) -> None:
+        for widget in (
+            self.name_edit,
+            self.metric_combo,
+            self.direction_combo,
+            self.seed_spin,
+            self.description_edit,
+        ):
+            widget.setEnabled(not locked)
+
+    # -- reactions ---------------------------------------------------------------------------
+    def _on_metric_picked(self, _index: int) -> None:
+        natural = self._directions.get(self.metric_combo.currentText())
+        if natural and not self._loading and natural != self.direction_combo.currentText():
+            self.direction_combo.setCurrentText(natural)  # emits changed through the combo
+
+    def _emit(self, *_args: Any) -> None:
+        if not self._loading:
+            self.changed.emit()
