@@ -1,12 +1,21 @@
 """Entry point of ``hpo-desktop`` and ``python -m hpo_desktop``.
 
-Subcommands (run, resume, show, export) go to the headless command line. With
-no command, or with ``--demo``, the built-in digits example runs; until the
-desktop window lands it runs headless in the terminal.
+Subcommands (run, resume, show, export), ``--help`` and ``--version`` go to the headless
+command line (:mod:`hpo_desktop.cli`), which never imports Qt. Everything else opens the
+desktop window::
+
+    hpo-desktop                  the last file, or the welcome page
+    hpo-desktop FILE.db          a study file
+    hpo-desktop SPEC.toml        a spec, as a new study that has not run yet
+    hpo-desktop --demo           the built-in digits example, ready to start
+
+PySide6 is imported only on that path (in :mod:`hpo_desktop.gui.app`).
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,28 +24,80 @@ from . import cli
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
+#: Set this to keep the demo's and the templates' study files somewhere else (tests do).
+DATA_DIR_ENV = "HPO_DESKTOP_DATA_DIR"
+
+GUI_USAGE = """\
+desktop window:
+  hpo-desktop                  open the window (the last file, or a welcome page)
+  hpo-desktop FILE.db          open a study file
+  hpo-desktop SPEC.toml        open a spec as a new study, ready to start
+  hpo-desktop --demo           open the built-in digits example; one click on Start runs it
+"""
+
 
 def example_path(name: str = "digits_mlp.toml") -> Path:
     """A spec shipped in resources/examples/."""
     return RESOURCES / "examples" / name
 
 
-def demo_db() -> Path:
-    from platformdirs import user_data_dir
+def data_dir() -> Path:
+    """The user's data folder for study files the program names itself (demo, templates).
 
-    folder = Path(user_data_dir("hpo-desktop", appauthor=False))
+    ``$HPO_DESKTOP_DATA_DIR`` overrides the platform's folder (platformdirs).
+    """
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        folder = Path(override)
+    else:
+        from platformdirs import user_data_dir
+
+        folder = Path(user_data_dir("hpo-desktop", appauthor=False))
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / "demo.db"
+    return folder
+
+
+def demo_db() -> Path:
+    return data_dir() / "demo.db"
+
+
+def _wants_cli(args: list[str]) -> bool:
+    """Subcommands and the CLI's own options go to the command line; the rest opens the window."""
+    for arg in args:
+        if arg in cli.COMMANDS or arg in ("-h", "--help", "--version", "--debug"):
+            return True
+        if arg.startswith("-") and arg != "--demo":
+            return True  # an unknown option: let argparse say so
+    return False
+
+
+def _print_help() -> int:
+    parser = cli.build_parser()
+    parser.epilog = GUI_USAGE
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.print_help()
+    return cli.EXIT_OK
+
+
+def _no_display() -> bool:
+    if sys.platform != "linux" or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args == ["--demo"]:
-        spec = example_path()
-        if not spec.exists():
-            print(f"error: the built-in example {spec} is missing from this installation", file=sys.stderr)
-            return cli.EXIT_USAGE
-        db = demo_db()
-        print(f"Running the built-in example {spec.name}; results go to {db}")
-        return cli.main(["run", str(spec), "--db", str(db)])
-    return cli.main(args)
+    if args in (["-h"], ["--help"]):
+        return _print_help()
+    if _wants_cli(args):
+        return cli.main(args)
+    if _no_display():
+        print(
+            "error: no display found (DISPLAY / WAYLAND_DISPLAY are not set), so the window cannot open.\n"
+            "Run a study in the terminal instead:  hpo-desktop run SPEC.toml   (see hpo-desktop --help)",
+            file=sys.stderr,
+        )
+        return cli.EXIT_USAGE
+    from .gui.app import run_gui
+
+    return run_gui(args)
