@@ -14,7 +14,6 @@ PySide6 is imported only on that path (in :mod:`hpo_desktop.gui.app`).
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Sequence
@@ -27,13 +26,6 @@ RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 #: Set this to keep the demo's and the templates' study files somewhere else (tests do).
 DATA_DIR_ENV = "HPO_DESKTOP_DATA_DIR"
 
-GUI_USAGE = """\
-desktop window:
-  hpo-desktop                  open the window (the last file, or a welcome page)
-  hpo-desktop FILE.db          open a study file
-  hpo-desktop SPEC.toml        open a spec as a new study, ready to start
-  hpo-desktop --demo           open the built-in digits example; one click on Start runs it
-"""
 
 
 def example_path(name: str = "digits_mlp.toml") -> Path:
@@ -72,10 +64,7 @@ def _wants_cli(args: list[str]) -> bool:
 
 
 def _print_help() -> int:
-    parser = cli.build_parser()
-    parser.epilog = GUI_USAGE
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.print_help()
+    cli.build_parser().print_help()
     return cli.EXIT_OK
 
 

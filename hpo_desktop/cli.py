@@ -20,6 +20,15 @@ from . import __version__
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+GUI_USAGE = """\
+desktop window:
+  hpo-desktop                  open the window (the last file, or a welcome page)
+  hpo-desktop FILE.db          open a study file
+  hpo-desktop SPEC.toml        open a spec as a new study, ready to start
+  hpo-desktop --demo           open the built-in digits example; one click on Start runs it
+"""
+
+
 class UsageError(Exception):
     """Bad input from the user: printed as one paragraph, exit code 2."""
 
@@ -28,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hpo-desktop",
         description="Find good hyperparameters for a neural network, on your own workstation.",
-        epilog="Without a command, runs the built-in digits example (see --demo).",
+        epilog=GUI_USAGE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"hpo-desktop {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
