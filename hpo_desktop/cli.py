@@ -190,25 +190,13 @@ def _check_trials(n: int | None) -> None:
 
 def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from .core.spec import load_spec
-    from .core.study import Study
+    from .core.study import create_from_spec
 
     _check_trials(args.trials)
     spec = load_spec(args.spec)
     db = args.db or spec.path.with_suffix(".db")
     objective = _objective_for(spec.data, spec.model, spec.metric, spec.direction, spec.base_dir, spec.space)
-    stored_extra = {**spec.extra, "base_dir": str(spec.base_dir)}
-    study = Study.create(
-        db,
-        spec.name,
-        spec.space,
-        spec.strategy,
-        metric=spec.metric,
-        direction=spec.direction,
-        seed=spec.seed,
-        n_trials=spec.trials,
-        spec=stored_extra,
-        load_if_exists=True,
-    )
+    study = create_from_spec(db, spec)
     with study:
         rec = study.record
         if rec.space != spec.space.to_dict() or rec.metric != spec.metric or rec.direction != spec.direction:
@@ -217,8 +205,7 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                 f"direction. Give the study a new name in [study], or write to another file with --db."
             )
         if rec.strategy != spec.strategy:
-            study.store.update_study(study.study_id, strategy=spec.strategy)
-            study._record = study.store.get_study_by_id(study.study_id)
+            study.set_strategy(spec.strategy)
         print(f"study file: {db}", file=out)
         print(f"device: {getattr(objective, 'device_label', 'cpu')}", file=out)
         return _optimize(

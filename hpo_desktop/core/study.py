@@ -26,6 +26,7 @@ import numpy as np
 
 from .events import Event, StepReported, StudyFinished, StudyStarted, TrialFinished, TrialStarted
 from .space import Param, SearchSpace
+from .spec import StudySpec
 from .storage import StudyExists, StudyRecord, StudyStore
 from .strategies import Strategy, make_strategy
 from .trial import FrozenTrial, TrialFailed, TrialPruned, TrialState
@@ -326,6 +327,12 @@ class Study:
     def n_finished(self) -> int:
         return sum(1 for t in self.trials if t.state.is_finished)
 
+    def set_strategy(self, strategy: Mapping[str, Any]) -> None:
+        """Switch strategy (e.g. random -> bayesian); the new one is rebuilt from the stored trials."""
+        strategy_dict = _strategy_dict(strategy, None)
+        _build_strategy(strategy_dict, self.space, self.seed, self.direction)  # fails early on bad options
+        self._record = self._store.update_study(self.study_id, strategy=strategy_dict)
+
     # -- the loop ----------------------------------------------------------------------
     def make_strategy(self) -> Strategy:
         """A strategy rebuilt from the space and every stored trial (never unpickled)."""
@@ -508,6 +515,34 @@ class Study:
         raise TypeError(
             f"the objective returned {result!r}; expected a number or a dict with '{self.metric}'"
         )
+
+
+def create_from_spec(
+    path: str | os.PathLike[str],
+    spec: StudySpec,
+    *,
+    n_trials: int | None = None,
+    base_dir: str | os.PathLike[str] | None = None,
+    load_if_exists: bool = True,
+) -> Study:
+    """Create (or load) the study a spec file describes, keeping its [data]/[model] sections.
+
+    The stored extras carry ``base_dir`` so that ``resume`` (CLI or window) can rebuild the
+    objective with the spec's relative paths.
+    """
+    extra = {**spec.extra, "base_dir": str(base_dir if base_dir is not None else spec.base_dir)}
+    return Study.create(
+        path,
+        spec.name,
+        spec.space,
+        spec.strategy,
+        metric=spec.metric,
+        direction=spec.direction,
+        seed=spec.seed,
+        n_trials=n_trials if n_trials is not None else spec.trials,
+        spec=extra,
+        load_if_exists=load_if_exists,
+    )
 
 
 def best_of(trials: Iterable[FrozenTrial], direction: str) -> FrozenTrial | None:

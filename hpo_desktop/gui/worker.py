@@ -28,7 +28,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..core.events import StepReported, StudyFinished
 from ..core.spec import StudySpec
-from ..core.study import Study, StudyControl
+from ..core.study import Study, StudyControl, create_from_spec
 
 #: The GIL switch interval (seconds) while a study runs; see StudyRunner.start.
 GUI_SWITCH_INTERVAL = 0.001
@@ -105,20 +105,10 @@ def open_study_for_run(request: RunRequest) -> Study:
     strategy is recorded as the CLI's ``run`` does.
     """
     spec = request.spec
-    extra = {**spec.extra, "base_dir": str(request.base_dir)}
 
     def create(load: bool) -> Study:
-        return Study.create(
-            request.db_path,
-            spec.name,
-            spec.space,
-            spec.strategy,
-            metric=spec.metric,
-            direction=spec.direction,
-            seed=spec.seed,
-            n_trials=request.n_trials,
-            spec=extra,
-            load_if_exists=load,
+        return create_from_spec(
+            request.db_path, spec, n_trials=request.n_trials, base_dir=request.base_dir, load_if_exists=load
         )
 
     study = create(True)
@@ -136,8 +126,7 @@ def open_study_for_run(request: RunRequest) -> Study:
                 "space, metric or direction. Give the study a new name to start a new one."
             )
         if rec.strategy != spec.strategy:
-            study.store.update_study(study.study_id, strategy=spec.strategy)
-            study._record = study.store.get_study_by_id(study.study_id)
+            study.set_strategy(spec.strategy)
     except BaseException:
         study.close()
         raise

@@ -163,17 +163,22 @@ def _is_missing(value: str) -> bool:
     return value.strip().lower() in MISSING_TOKENS
 
 
+def csv_reader(fh: Any) -> Any:
+    """A csv reader for an open text file, its dialect sniffed from the first 64 kB (, ; or tab)."""
+    sample = fh.read(65536)
+    fh.seek(0)
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return csv.reader(fh, dialect)
+
+
 def read_csv(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
     """Header, rows (fields stripped) and each row's line number in the file."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
-            sample = fh.read(65536)
-            fh.seek(0)
-            try:
-                dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-            except csv.Error:
-                dialect = csv.excel
-            reader = csv.reader(fh, dialect)
+            reader = csv_reader(fh)
             header: list[str] | None = None
             rows: list[list[str]] = []
             lines: list[int] = []

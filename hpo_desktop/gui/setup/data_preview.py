@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hpo_desktop.training.datasets import MAX_AUTO_CLASSES
-from hpo_desktop.training.sources import BUILTIN_DATASETS, MISSING_TOKENS
+from hpo_desktop.training.sources import BUILTIN_DATASETS, MISSING_TOKENS, csv_reader
 
 PREVIEW_ROWS = 20
 SCAN_ROWS = 50_000
@@ -43,13 +43,7 @@ def read_csv_sample(path: Path, *, scan_rows: int = SCAN_ROWS, scan_chars: int =
     """Read the header and the first rows (see the module docstring); raises ValueError in plain words."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
-            head = fh.read(65536)
-            fh.seek(0)
-            try:
-                dialect: Any = csv.Sniffer().sniff(head, delimiters=",;\t")
-            except csv.Error:
-                dialect = csv.excel
-            reader = csv.reader(fh, dialect)
+            reader = csv_reader(fh)
             header: list[str] | None = None
             rows: list[list[str]] = []
             lines: list[int] = []
