@@ -166,7 +166,7 @@ def evaluate(
 ) -> dict[str, float]:
     """Loss and accuracy (or RMSE and R²) of ``model`` on ``X``/``y``, computed on the device and
     read back in one transfer. Names start with ``prefix`` ("val_loss", "test_rmse", ...)."""
-    model.eval()
+    model.train(False)  # eval mode
     with torch.autocast(dd.device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
         out = torch.cat([model(X[i : i + EVAL_CHUNK]) for i in range(0, len(X), EVAL_CHUNK)])
     out = out.float()
@@ -340,7 +340,7 @@ def _fit(
     if keep_model:
         if best_state is not None:
             model.load_state_dict(best_state)
-        model.eval()
+        model.train(False)  # eval mode
         return TrainResult(final, model, cuda_graph=used_graph)
     return TrainResult(final, cuda_graph=used_graph)
 
