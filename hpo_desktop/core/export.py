@@ -144,3 +144,20 @@ def write_atomically(path: str | Path, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+CONFIG_FORMATS = ("json", "toml", "python")
+
+
+def format_config(params: dict[str, Any], fmt: str) -> str:
+    """A configuration as text to paste elsewhere: JSON, a TOML table, or a Python dict literal."""
+    if fmt == "json":
+        return json.dumps({k: _json_number(v) for k, v in params.items()}, indent=2)
+    if fmt == "toml":
+        from .spec import dumps_toml
+
+        return dumps_toml({"params": dict(params)})
+    if fmt == "python":
+        body = ",\n".join(f"    {k!r}: {v!r}" for k, v in params.items())
+        return "{\n" + body + ",\n}" if params else "{}"
+    raise ValueError(f"unknown format {fmt!r}; choose json, toml or python")

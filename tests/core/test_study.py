@@ -289,3 +289,23 @@ def test_stop_after_trial_lets_the_running_trial_complete(tmp_path):
         assert done.reason == "stopped"
         [t] = study.trials
         assert t.state == TrialState.COMPLETE and t.last_step == 2
+
+
+def test_best_configuration_can_be_copied_as_json_toml_and_python():
+    import ast
+    import json
+    import sys
+
+    from hpo_desktop.core.export import format_config
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    params = {"lr": 0.0031, "units": 64, "act": "relu", "bn": True}
+    assert json.loads(format_config(params, "json")) == params
+    assert tomllib.loads(format_config(params, "toml"))["params"] == params
+    assert ast.literal_eval(format_config(params, "python")) == params
+    with pytest.raises(ValueError, match="choose json, toml or python"):
+        format_config(params, "yaml")
