@@ -130,6 +130,14 @@ def export_text(store: StudyStore, records: Iterable[StudyRecord], fmt: str) -> 
     return export_csv(store, records) if fmt == "csv" else export_json(store, records)
 
 
+def _default_mode(path: Path) -> int:
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_atomically(path: str | Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file, so a failure never leaves half a file."""
     path = Path(path)
@@ -137,6 +145,8 @@ def write_atomically(path: str | Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
+        # mkstemp makes the file private (0600); give it the mode a plain open() would.
+        os.chmod(tmp, _default_mode(path))
         os.replace(tmp, path)
     except BaseException:
         try:
