@@ -1,0 +1,283 @@
+"""The analysis page: slice, parallel coordinates, contour, importance, trade-offs and all curves
+(one tab each), with the insights panel beside them.
+
+Same contract as the live page: ``set_study(store, study_id)``, ``on_event(event)``,
+``select_trial(number)`` and ``trial_selected``. Recomputation is lazy and coalesced:
+
+* a finished trial only starts a one-second single-shot timer; when it fires the page reads the
+  trials once and marks every view stale (so a burst of trials costs one reload a second);
+* only the visible view (and the insights panel) is recomputed; a hidden view is recomputed
+  when it is shown, and nothing is computed while the page itself is hidden;
+* heavy views (contour, importance, insights) run on the page's own QThreadPool and post their
+  result back through a signal; a result older than the view's latest request is dropped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QComboBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from ...core.events import StudyFinished, TrialFinished
+from ...core.storage import StudyStore
+from . import base
+from .contour_view import ContourView
+from .insights_panel import InsightsPanel
+from .parallel_view import ParallelView
+from .simple_views import CurvesView, ImportanceView, TradeoffView
+from .slice_view import SliceView
+
+
+class _Relay(QObject):
+    """Lives on the GUI thread; jobs emit ``done`` from the pool's threads (queued delivery)."""
+
+    done = Signal(object, int, object, bool)  # view, generation, result or exception, ok
+
+
+class _Job(QRunnable):
+    def __init__(self, relay: _Relay, view: base.AnalysisView, gen: int, fn: Callable[[], Any]) -> None:
+        super().__init__()
+        self.relay, self.view, self.gen, self.fn = relay, view, gen, fn
+
+    def run(self) -> None:
+        try:
+            result, ok = self.fn(), True
+        except Exception as exc:  # shown in the view, never raised on a pool thread
+            result, ok = exc, False
+        try:
+            self.relay.done.emit(self.view, self.gen, result, ok)
+        except RuntimeError:  # the page is gone
+            pass
+
+
+class AnalysisPage(QWidget):
+    trial_selected = Signal(int)  # a trial the user clicked in any view
+    filtered = Signal(object)  # list[int]: the trials passing the parallel-coordinates brushes
+
+    #: Milliseconds between a finished trial and the reload it triggers (at most one a second).
+    REFRESH_MS = 1000
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._store: StudyStore | None = None
+        self._study_id: int | None = None
+        self.ctx: base.StudyContext | None = None
+        self._selected: int | None = None
+        self.reload_count = 0
+        self.compute_counts: dict[str, int] = {}
+        self.compute_ms: dict[str, float] = {}
+        self._stale: set[base.AnalysisView] = set()
+        self._gen: dict[base.AnalysisView, int] = {}
+        self._in_flight: dict[base.AnalysisView, int] = {}  # jobs submitted and not yet back
+
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._relay = _Relay(self)
+        self._relay.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(self.REFRESH_MS)
+        self._timer.timeout.connect(self._on_timer)
+        self._reload_pending = False  # trials finished while the page was hidden
+
+        self.slice = SliceView()
+        self.parallel = ParallelView()
+        self.contour = ContourView()
+        self.importance = ImportanceView()
+        self.tradeoffs = TradeoffView()
+        self.curves = CurvesView()
+        self.insights = InsightsPanel()
+        self.views: list[base.AnalysisView] = [
+            self.slice,
+            self.parallel,
+            self.contour,
+            self.importance,
+            self.tradeoffs,
+            self.curves,
+        ]
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for v in self.views:
+            self.tabs.addTab(v, v.title)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.tabs)
+        split.addWidget(self.insights)
+        split.setStretchFactor(0, 1)
+        split.setSizes([960, 300])
+        split.setChildrenCollapsible(False)
+        self.splitter = split
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 6, 8, 6)
+        lay.addWidget(split, 1)
+
+        for v in (*self.views, self.insights):
+            for combo in v.findChildren(QComboBox):
+                combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            v.trial_clicked.connect(self._user_picked)
+            v.changed.connect(lambda v=v: self._invalidate(v))
+        self.parallel.filtered.connect(self.filtered)
+        self.tabs.currentChanged.connect(lambda _i: self._refresh_visible())
+
+    # -- the contract ---------------------------------------------------------------------
+    def set_study(self, store: StudyStore | None, study_id: int | None) -> None:
+        """Analyse a stored study (None, None: show nothing)."""
+        self._timer.stop()
+        self._reload_pending = False
+        self._forget_results_in_flight()
+        self._store, self._study_id = store, study_id
+        self.ctx = None
+        if store is None or study_id is None:
+            self._stale.clear()
+            return
+        if self.isVisible():
+            self._reload()
+        else:
+            self._reload_pending = True  # nothing is read or computed until the page is shown
+
+    def on_event(self, event: object) -> None:
+        """A core event: a finished trial schedules a reload (at most one per REFRESH_MS)."""
+        if isinstance(event, (TrialFinished, StudyFinished)) and self._store is not None:
+            if not self._timer.isActive():
+                self._timer.start()
+
+    def select_trial(self, number: int | None) -> None:
+        """Highlight trial ``number`` in every view (no signal)."""
+        self._selected = number
+        for v in self.views:
+            v.set_selected(number)
+
+    def selected_trial(self) -> int | None:
+        return self._selected
+
+    def current_view(self) -> base.AnalysisView:
+        return self.tabs.currentWidget()  # type: ignore[return-value]
+
+    def show_view(self, view: base.AnalysisView) -> None:
+        self.tabs.setCurrentWidget(view)
+
+    def wait_idle(self, timeout_ms: int = 30_000) -> bool:
+        """Wait for the background computations (tests, screenshots); results arrive as events."""
+        return self._pool.waitForDone(timeout_ms)
+
+    def busy(self) -> bool:
+        return bool(self._in_flight)
+
+    # -- internals ------------------------------------------------------------------------
+    def _on_timer(self) -> None:
+        if self.isVisible():
+            self._reload()
+        else:
+            self._reload_pending = True  # read the trials when the page is shown
+
+    def _reload(self) -> None:
+        self._reload_pending = False
+        store, study_id = self._store, self._study_id
+        if store is None or study_id is None:
+            return
+        from ...core.space import SearchSpace
+
+        record = store.get_study_by_id(study_id)
+        try:
+            space = SearchSpace.from_dict(record.space or {}, validate=False)
+        except Exception:  # a stored space this version cannot read: no parameter views
+            space = SearchSpace.from_dict({}, validate=False)
+        trials = store.get_trials(study_id)
+        self.ctx = base.StudyContext(
+            space=space,
+            trials=trials,
+            metric=record.metric,
+            direction=record.direction,
+            load_curves=lambda: store.get_trials(study_id, with_curves=True),
+        )
+        self.reload_count += 1
+        self._forget_results_in_flight()
+        self._stale = {*self.views, self.insights}
+        self._refresh_visible()
+
+    def _forget_results_in_flight(self) -> None:
+        """Results of jobs already submitted will be dropped when they arrive."""
+        for view in self._gen:
+            self._gen[view] += 1
+
+    def _invalidate(self, view: base.AnalysisView) -> None:
+        self._stale.add(view)
+        self._refresh_visible()
+
+    def _refresh_visible(self) -> None:
+        if not self.isVisible():
+            return
+        if self._reload_pending:
+            self._reload()  # calls back here with the new trials
+            return
+        if self.ctx is None:
+            return
+        for v in (self.current_view(), self.insights):
+            if v in self._stale:
+                self._compute(v)
+
+    def _compute(self, view: base.AnalysisView) -> None:
+        self._stale.discard(view)
+        assert self.ctx is not None
+        view.set_context(self.ctx)
+        try:
+            fn = view.request()
+        except Exception as exc:
+            view.show_error(exc)
+            return
+        if fn is None:
+            return
+        self.compute_counts[view.slug] = self.compute_counts.get(view.slug, 0) + 1
+        gen = self._gen.get(view, 0) + 1
+        self._gen[view] = gen
+        if view.heavy:
+            self._in_flight[view] = self._in_flight.get(view, 0) + 1
+            self._pool.start(_Job(self._relay, view, gen, self._timed(view, fn)))
+            return
+        try:
+            result = self._timed(view, fn)()
+        except Exception as exc:
+            view.show_error(exc)
+            return
+        view.draw(result)
+        view.set_selected(self._selected)
+
+    def _timed(self, view: base.AnalysisView, fn: Callable[[], Any]) -> Callable[[], Any]:
+        def run() -> Any:
+            t0 = time.perf_counter()
+            out = fn()
+            self.compute_ms[view.slug] = (time.perf_counter() - t0) * 1000
+            return out
+
+        return run
+
+    def _on_done(self, view: base.AnalysisView, gen: int, result: Any, ok: bool) -> None:
+        left = self._in_flight.get(view, 1) - 1
+        if left > 0:
+            self._in_flight[view] = left
+        else:
+            self._in_flight.pop(view, None)
+        if gen != self._gen.get(view):
+            return  # computed from an older snapshot (or another study): a newer one follows
+        if not ok:
+            view.show_error(result)
+            return
+        view.draw(result)
+        view.set_selected(self._selected)
+
+    def _user_picked(self, number: int) -> None:
+        self.select_trial(number)
+        self.trial_selected.emit(number)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        QTimer.singleShot(0, self._refresh_visible)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self._timer.stop()
+        self._pool.clear()
+        self._pool.waitForDone(10_000)
+        super().closeEvent(event)

@@ -1,0 +1,120 @@
+"""Slice plots: the metric against each parameter, one small plot per parameter.
+
+Log parameters get a log x-axis, categorical ones their choices as tick labels; points are
+coloured by trial number (dark = early, yellow = late) so the search's drift shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QFont
+
+from . import base
+
+
+class SliceView(base.AnalysisView):
+    title = "Slice"
+    slug = "slice"
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.legend = base.QLabel("colour: trial number (dark = early, yellow = late)")
+        self.controls.addWidget(self.legend)
+        self.layout_widget = pg.GraphicsLayoutWidget()
+        self.layout_widget.setMinimumSize(300, 200)
+        self.body.addWidget(self.layout_widget, 1)
+        self._plots: list[pg.PlotItem] = []
+        self._scatters: list[pg.ScatterPlotItem] = []
+        self._rings: list[pg.ScatterPlotItem] = []
+        self._data: list[Any] = []
+        self.restyle()
+
+    def request(self) -> Callable[[], Any] | None:
+        ctx = self.ctx
+        if ctx is None or not ctx.param_names:
+            return None
+        from ...core.analysis import slice_data
+
+        space, trials, names = ctx.space, list(ctx.trials), ctx.param_names
+        return lambda: [slice_data(space, trials, p) for p in names]
+
+    def draw(self, data: list[Any]) -> None:
+        self._data = list(data)
+        self.draw_count += 1
+        self.status.setText("")
+        glw = self.layout_widget
+        glw.clear()
+        self._plots, self._scatters, self._rings = [], [], []
+        n = len(self._data)
+        cols = 1 if n <= 1 else 2 if n <= 4 else 3 if n <= 9 else 4
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.5, font.pointSizeF() * 0.8))
+        metric = self.ctx.metric if self.ctx else "value"
+        for i, d in enumerate(self._data):
+            plot = glw.addPlot(row=i // cols, col=i % cols)
+            base.style_plot_item(plot, self.palette(), font)
+            plot.setTitle(
+                d.param + ("  (log)" if d.log else ""), color=base.text_colour(self).name(), size="9pt"
+            )
+            if i % cols == 0:
+                plot.setLabel("left", metric, color=base.text_colour(self).name(), **{"font-size": "8pt"})
+            x = np.asarray(d.x, dtype=float)
+            y = np.asarray(d.values, dtype=float)
+            nums = np.asarray(d.numbers)
+            if d.categories is not None:
+                plot.getAxis("bottom").setTicks([[(j, str(c)) for j, c in enumerate(d.categories)]])
+                plot.setXRange(-0.5, len(d.categories) - 0.5, padding=0.05)
+            elif d.log:
+                plot.getAxis("bottom").setLogMode(True)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    x = np.where(x > 0, np.log10(np.where(x > 0, x, 1.0)), np.nan)
+            ok = np.isfinite(x) & np.isfinite(y)
+            sc = base.scatter(self._tip, self._on_clicked, size=7)
+            brushes = base.brushes(nums[ok].astype(float))
+            sc.setData(x[ok], y[ok], data=nums[ok], brush=brushes, pen=base.outline_pen(self))
+            plot.addItem(sc)
+            r = base.ring()
+            plot.addItem(r)
+            self._plots.append(plot)
+            self._scatters.append(sc)
+            self._rings.append(r)
+        self._draw_selected()
+
+    def _draw_selected(self) -> None:
+        for sc, r in zip(self._scatters, self._rings, strict=True):
+            x, y = sc.getData()
+            nums = sc.data["data"] if len(sc.data) else []
+            hit = [i for i, n in enumerate(nums) if n == self.selected] if self.selected is not None else []
+            r.setData([x[i] for i in hit], [y[i] for i in hit])
+
+    def set_selected(self, number: int | None) -> None:
+        super().set_selected(number)
+        self._draw_selected()
+
+    def _tip(self, x: float, y: float, data: object) -> str:
+        return base.trial_tip(self.ctx, int(data)) if data is not None else ""
+
+    def _on_clicked(self, points) -> None:
+        n = base.clicked_number(points)
+        if n is not None:
+            self.trial_clicked.emit(n)
+
+    def export_target(self) -> Any:
+        return self.layout_widget.ci
+
+    def plots(self) -> list[pg.PlotItem]:
+        return list(self._plots)
+
+    def point_count(self) -> int:
+        return sum(len(sc.data) for sc in self._scatters)
+
+    def restyle(self) -> None:
+        from PySide6.QtGui import QPalette
+
+        self.layout_widget.setBackground(self.palette().color(QPalette.ColorRole.Base))
+        if self._data:
+            self.draw(self._data)

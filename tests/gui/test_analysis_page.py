@@ -1,0 +1,293 @@
+"""The analysis page on a finished study: every view opens and draws, clicks select trials,
+charts export to PNG and SVG, and heavy views are computed only when shown."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from hpo_desktop.core.events import TrialFinished
+from hpo_desktop.core.trial import TrialState
+
+from .shot_analysis import make_analysis_study
+
+pytest.importorskip("pyqtgraph")
+pytest.importorskip("skopt")
+
+
+@pytest.fixture(scope="module")
+def study_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("analysis") / "study.db"
+    store, sid = make_analysis_study(path, n_trials=30)
+    store.close()
+    return path, sid
+
+
+@pytest.fixture
+def study(study_file):
+    from hpo_desktop.core.storage import StudyStore
+
+    path, sid = study_file
+    store = StudyStore(path)
+    yield store, sid
+    store.close()
+
+
+@pytest.fixture
+def page(qtbot):
+    from hpo_desktop.gui.analysis.analysis_page import AnalysisPage
+
+    p = AnalysisPage()
+    qtbot.addWidget(p)
+    p.resize(1280, 800)
+    p.show()
+    qtbot.waitExposed(p)
+    yield p
+    p.wait_idle()
+
+
+def settle(qtbot, page, view=None):
+    """Show ``view`` (default: the current one) and wait until it and the insights are drawn."""
+    view = view or page.current_view()
+    page.show_view(view)
+    qtbot.waitUntil(lambda: view not in page._stale and not page.busy(), timeout=30_000)
+    return view
+
+
+def complete_numbers(store, sid):
+    return sorted(t.number for t in store.get_trials(sid) if t.state == TrialState.COMPLETE)
+
+
+def test_every_view_opens_on_a_finished_study(page, study, qtbot):
+    store, sid = study
+    page.set_study(store, sid)
+    done = complete_numbers(store, sid)
+    assert len(done) >= 15
+
+    settle(qtbot, page, page.slice)
+    assert [p.titleLabel.text for p in page.slice.plots()] == [
+        "learning_rate  (log)",
+        "hidden_units",
+        "dropout",
+        "optimizer",
+    ]
+    assert page.slice.point_count() == 4 * len(done)
+    optimizer_axis = page.slice.plots()[3].getAxis("bottom")
+    assert [t for _x, t in optimizer_axis._tickLevels[0]] == ["adam", "sgd", "rmsprop"]
+    assert page.slice.plots()[0].getAxis("bottom").logMode
+
+    settle(qtbot, page, page.parallel)
+    assert page.parallel.line_count() == len(done)
+    ticks = page.parallel.plot.getPlotItem().getAxis("bottom")._tickLevels[0]
+    assert [t for _x, t in ticks] == ["learning_rate", "hidden_units", "dropout", "optimizer", "val_accuracy"]
+
+    settle(qtbot, page, page.contour)
+    data = page.contour._data
+    assert (data.x_param, data.y_param) == ("learning_rate", "hidden_units")
+    assert data.mean.shape == (40, 40) and page.contour.image.image is not None
+    assert page.contour.std_check.isEnabled()  # a GP gives an uncertainty
+    page.contour.std_check.setChecked(True)
+    assert "std" in page.contour.bar.axis.labelText
+
+    settle(qtbot, page, page.importance)
+    names = [n for n, _s in page.importance.ranking]
+    assert sorted(names) == ["dropout", "hidden_units", "learning_rate", "optimizer"]
+    assert names[0] == "learning_rate"  # the synthetic study depends on it most
+    assert sum(s for _n, s in page.importance.ranking) == pytest.approx(1.0)
+
+    settle(qtbot, page, page.tradeoffs)
+    assert page.tradeoffs.y_combo.currentText() == "val_accuracy"
+    assert page.tradeoffs.x_combo.currentText() == "train_seconds"
+    assert 1 <= len(page.tradeoffs.front.data) < len(done)
+    assert len(page.tradeoffs.others.data) + len(page.tradeoffs.front.data) == len(done)
+
+    settle(qtbot, page, page.curves)
+    assert page.curves.metric_combo.currentText() == "val_accuracy"
+    finished = [t for t in store.get_trials(sid) if t.state.is_finished]
+    assert page.curves.curve_count() == len(finished)
+
+    assert page.insights.draw_count >= 1
+    assert any("val_accuracy" in t for t in page.insights.texts())
+
+
+def test_clicking_a_point_emits_trial_selected_and_selection_links_views(page, study, qtbot):
+    page.set_study(*study)
+    view = settle(qtbot, page, page.slice)
+    plot = view.plots()[1]  # hidden_units: a linear axis
+    scatter = view._scatters[1]
+    x, y = scatter.getData()
+    number = int(scatter.data["data"][0])
+    qtbot.wait(50)
+    scene_pos = plot.vb.mapViewToScene(QPointF(float(x[0]), float(y[0])))
+    widget_pos = view.layout_widget.mapFromScene(scene_pos)
+    with qtbot.waitSignal(page.trial_selected, timeout=3000) as sig:
+        qtbot.mouseClick(view.layout_widget.viewport(), Qt.MouseButton.LeftButton, pos=widget_pos)
+    assert sig.args == [number]
+    assert page.selected_trial() == number
+    assert len(view._rings[1].data) == 1  # the ring marks the clicked trial
+
+    tip = view._tip(float(x[0]), float(y[0]), number)
+    assert tip.startswith(f"Trial {number} · complete") and "val_accuracy = " in tip and "optimizer = " in tip
+
+    for other in (page.tradeoffs, page.parallel):
+        settle(qtbot, page, other)
+        scatter = other.front if other is page.tradeoffs else other.points
+        point = scatter.points()[0]
+        with qtbot.waitSignal(page.trial_selected, timeout=2000) as sig:
+            scatter.sigClicked.emit(scatter, [point], None)
+        assert sig.args == [int(point.data())]
+    # a click on a line of the "All curves" view picks the curve nearest to it
+    curves = settle(qtbot, page, page.curves)
+    number_c, _state, steps, vals = curves._series[5]
+    assert curves.nearest_curve(float(steps[1]), float(vals[1])) == number_c
+    point = curves.ends.points()[0]
+    with qtbot.waitSignal(page.trial_selected, timeout=2000) as sig:
+        curves.ends.sigClicked.emit(curves.ends, [point], None)
+    assert sig.args == [int(point.data())]
+    # select_trial from outside (the live page) highlights without a signal
+    with qtbot.assertNotEmitted(page.trial_selected):
+        page.select_trial(number)
+    assert len(page.parallel.selected_line.getData()[0]) > 0
+
+
+def test_parallel_brushing_and_top_k_filter(page, study, qtbot):
+    store, sid = study
+    page.set_study(store, sid)
+    view = settle(qtbot, page, page.parallel)
+    total = view.line_count()
+    with qtbot.waitSignal(page.filtered, timeout=2000) as sig:
+        view.set_brush(4, 0.5, 1.0)  # the metric's upper half
+    kept = sig.args[0]
+    assert 0 < len(kept) < total and view.line_count() == len(kept)
+    values = {t.number: t.value for t in store.get_trials(sid)}
+    lo, hi = view._data.axes[4].low, view._data.axes[4].high
+    assert all(values[n] >= lo + 0.5 * (hi - lo) - 1e-9 for n in kept)
+
+    # a drag along an axis brushes it (the view box's drag handler)
+    class Drag:
+        def __init__(self, a, b, start, finish):
+            self.a, self.b, self.start, self.finish = a, b, start, finish
+
+        def button(self):
+            return Qt.MouseButton.LeftButton
+
+        def accept(self):
+            pass
+
+        def ignore(self):
+            pass
+
+        def buttonDownScenePos(self):  # noqa: N802
+            return self.a
+
+        def scenePos(self):  # noqa: N802
+            return self.b
+
+        def isStart(self):  # noqa: N802
+            return self.start
+
+        def isFinish(self):  # noqa: N802
+            return self.finish
+
+    vb = view.viewbox
+    a, b = vb.mapViewToScene(QPointF(3.05, 0.9)), vb.mapViewToScene(QPointF(3.05, 1.0))
+    vb.mouseDragEvent(Drag(a, a, True, False))
+    with qtbot.waitSignal(view.filtered, timeout=2000):
+        vb.mouseDragEvent(Drag(a, b, False, True))
+    assert 3 in view.brushes and view.brushes[3][1] == pytest.approx(1.0)
+    view.clear_brushes()
+    assert view.line_count() == total
+
+    view.top.setValue(20)
+    qtbot.waitUntil(lambda: view.line_count() == int(np.ceil(0.2 * total)), timeout=5000)
+
+
+def test_every_chart_exports_png_and_svg(page, study, qtbot, tmp_path, monkeypatch):
+    from hpo_desktop.gui.analysis import base
+
+    page.set_study(*study)
+    for view in page.views:
+        settle(qtbot, page, view)
+        for suffix in ("png", "svg"):
+            target = tmp_path / f"{view.slug}.{suffix}"
+            monkeypatch.setattr(base, "ask_export_path", lambda _parent, _name, t=target: str(t))
+            view.export_button.click()
+            assert target.exists() and target.stat().st_size > 500, target
+        assert target.read_text().lstrip().startswith(("<?xml", "<svg"))
+    monkeypatch.setattr(base, "ask_export_path", lambda _parent, _name: "")  # cancelled
+    assert page.slice.export_dialog() == ""
+
+
+def test_heavy_views_are_not_computed_while_hidden(qtbot, study):
+    from hpo_desktop.gui.analysis.analysis_page import AnalysisPage
+
+    page = AnalysisPage()
+    qtbot.addWidget(page)
+    page.resize(1000, 700)
+    page.set_study(*study)  # not shown yet: nothing is computed
+    qtbot.wait(50)
+    assert page.compute_counts == {}
+    page.show()
+    qtbot.waitUntil(lambda: "slice" in page.compute_counts and not page.busy(), timeout=30_000)
+    assert "contour" not in page.compute_counts and "importance" not in page.compute_counts
+    page.show_view(page.importance)
+    qtbot.waitUntil(lambda: page.importance.draw_count == 1, timeout=30_000)
+    assert "contour" not in page.compute_counts
+    page.wait_idle()
+
+
+def test_finished_trials_recompute_at_most_once_a_second(page, study, qtbot):
+    store, sid = study
+    page.REFRESH_MS = 1000
+    page._timer.setInterval(200)  # keep the test short; the coalescing is the same
+    page.set_study(store, sid)
+    settle(qtbot, page, page.slice)
+    before = page.reload_count
+    slices = page.compute_counts["slice"]
+    for n in range(20):
+        page.on_event(TrialFinished("mixed", 100 + n, TrialState.COMPLETE, {}, 0.5))
+    qtbot.waitUntil(lambda: page.reload_count == before + 1, timeout=3000)
+    qtbot.wait(300)
+    assert page.reload_count == before + 1  # twenty events, one reload
+    assert page.compute_counts["slice"] == slices + 1  # only the visible view recomputed
+    assert page.compute_counts.get("contour", 0) == 0
+
+
+@pytest.mark.parametrize("space", [{}, None])
+def test_views_open_on_a_study_without_finished_trials(page, tmp_path, qtbot, space):
+    from hpo_desktop.core.storage import StudyStore
+
+    from .shot_analysis import SPACE
+
+    store = StudyStore(tmp_path / "empty.db")
+    sid = store.create_study(
+        "empty", metric="val_loss", direction="minimize", space=SPACE if space is None else space, strategy={}
+    ).study_id
+    store.create_trial(sid, {"learning_rate": 0.01, "hidden_units": 32, "dropout": 0.1, "optimizer": "adam"})
+    page.set_study(store, sid)
+    for view in page.views:
+        settle(qtbot, page, view)
+        assert not view.status.text().startswith("cannot draw"), (view.slug, view.status.text())
+    assert page.insights.labels  # a note that insights come with finished trials
+    page.wait_idle()
+    store.close()
+
+
+def test_the_pareto_front_is_drawn_as_a_staircase():
+    from hpo_desktop.gui.analysis.simple_views import front_steps
+
+    x, y = front_steps(np.array([3.0, 1.0, 2.0]), np.array([0.9, 0.5, 0.7]), "minimize")
+    assert x.tolist() == [1.0, 2.0, 2.0, 3.0, 3.0] and y.tolist() == [0.5, 0.5, 0.7, 0.7, 0.9]
+    x, _y = front_steps(np.array([1.0, 2.0]), np.array([0.5, 0.7]), "maximize")
+    assert x.tolist() == [2.0, 1.0, 1.0]
+
+
+def test_a_result_computed_for_a_study_no_longer_shown_is_dropped(page, study, qtbot):
+    page.set_study(*study)
+    page.show_view(page.contour)
+    qtbot.waitUntil(lambda: page.busy(), timeout=5000)  # the contour job is on the pool
+    page.set_study(None, None)
+    page.wait_idle()
+    qtbot.waitUntil(lambda: not page.busy(), timeout=5000)
+    assert page.contour.draw_count == 0
