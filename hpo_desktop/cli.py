@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=("csv", "json"), default=None, help="default: from -o's suffix, else csv"
     )
     export.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    report = sub.add_parser("report", help="write an HTML report with charts, insights and the best trials")
+    report.add_argument("db", type=Path, help="a study file (.db)")
+    report.add_argument("--study", help="which study (needed when the file holds several)")
+    report.add_argument("-o", "--output", type=Path, required=True, help="folder to write index.html and the charts to")
     return parser
 
 
@@ -322,7 +326,32 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "resume": cmd_resume, "show": cmd_show, "export": cmd_export}
+def cmd_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from .core.storage import StudyStore
+
+    _require_file(args.db)
+    with StudyStore(args.db, readonly=True) as store:
+        if args.study:
+            record = store.get_study(args.study)
+        else:
+            studies = store.list_studies()
+            if len(studies) != 1:
+                names = ", ".join(s.name for s in studies) or "none"
+                raise UsageError(f"{args.db} holds {len(studies)} studies ({names}); choose one with --study")
+            record = studies[0]
+        try:
+            from .gui.report import ReportError, write_report
+        except ImportError as exc:
+            raise UsageError(f"the report draws its charts with Qt, which is not available here: {exc}") from None
+        try:
+            index = write_report(store, record.study_id, args.output)
+        except ReportError as exc:
+            raise UsageError(str(exc)) from None
+    print(f"wrote {index}", file=out)
+    return EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "resume": cmd_resume, "show": cmd_show, "export": cmd_export, "report": cmd_report}
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:

@@ -214,3 +214,23 @@ def test_help_and_version():
     assert info.value.code == 0
     code, out, _ = run_cli()
     assert code == 0 and "run" in out and "export" in out
+
+
+def test_report_writes_an_html_page_with_charts_and_insights(spec, tmp_path):
+    pytest.importorskip("PySide6")
+    assert run_cli("run", str(spec), "--trials", "6")[0] == 0
+    db = spec.parent / "tiny.db"
+    out_dir = tmp_path / "report"
+    code, out, err = run_cli("report", str(db), "-o", str(out_dir))
+    assert code == 0, err
+    page = (out_dir / "index.html").read_text()
+    assert "<h1>tiny</h1>" in page and "Insights" in page and "Best trials" in page
+    assert "[space]" in page  # the spec, to run it again
+    images = sorted(p.name for p in out_dir.glob("*.png"))
+    assert {"importance.png", "slice.png", "parallel.png"} <= set(images)
+    for name in images:
+        assert f'src="{name}"' in page
+    a_file = tmp_path / "taken.txt"
+    a_file.write_text("keep me")
+    code, _, err = run_cli("report", str(db), "-o", str(a_file))
+    assert code == 2 and "is a file" in err and a_file.read_text() == "keep me"

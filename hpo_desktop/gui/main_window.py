@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -30,6 +31,7 @@ from ..core.export import export_text, write_atomically
 from ..core.spec import SpecError, StudySpec, load_spec
 from ..core.storage import StorageError, StudyStore
 from . import settings
+from .analysis.analysis_page import AnalysisPage
 from .document import (
     SPEC_SUFFIXES,
     STUDY_SUFFIXES,
@@ -84,6 +86,11 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.setup, "Setup")
         self.tabs.addTab(self.live, "Run")
+        self.analysis = AnalysisPage()
+        self.tabs.addTab(self.analysis, "Analysis")
+        # one selection: a trial picked on either page is highlighted on both
+        self.live.trial_selected.connect(self.analysis.select_trial)
+        self.analysis.trial_selected.connect(self.live.select_trial)
         self.tabs.currentChanged.connect(lambda _i: self._sync_progress())
         self.pages = QStackedWidget()
         self.pages.addWidget(self.welcome)
@@ -192,6 +199,27 @@ class MainWindow(QMainWindow):
         self.act_export_json = self._action(
             "Export &JSON…", lambda: self.export_dialog("json"), None, None, "Every trial with its curves"
         )
+        self.act_report = self._action(
+            "Write &Report…",
+            self.report_dialog,
+            None,
+            None,
+            "An HTML page with the charts, insights and best trials",
+        )
+        self.act_copy_best = {
+            fmt: self._action(
+                label,
+                lambda fmt=fmt: self.copy_best_config(fmt),
+                None,
+                None,
+                "Copy the best trial's parameters",
+            )
+            for fmt, label in (
+                ("json", "Copy Best Configuration as &JSON"),
+                ("toml", "Copy Best Configuration as &TOML"),
+                ("python", "Copy Best Configuration as a &Python dict"),
+            )
+        }
         self.act_quit = self._action("&Quit", self.close, K.Quit, None, "Quit HPO Desktop")
         self.act_quit.setMenuRole(QAction.MenuRole.QuitRole)
 
@@ -222,6 +250,7 @@ class MainWindow(QMainWindow):
 
         self.act_show_setup = self._action("&Setup", lambda: self._show_tab(self.setup), "Ctrl+1")
         self.act_show_run = self._action("&Run", lambda: self._show_tab(self.live), "Ctrl+2")
+        self.act_show_analysis = self._action("&Analysis", lambda: self._show_tab(self.analysis), "Ctrl+3")
         self.act_welcome = self._action("&Welcome Page", self.show_welcome, None, None)
         self.act_about = self._action("&About HPO Desktop", self.about, None, None)
         self.act_about.setMenuRole(QAction.MenuRole.AboutRole)
@@ -247,12 +276,16 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.act_export_csv)
         file_menu.addAction(self.act_export_json)
+        file_menu.addAction(self.act_report)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
 
         edit_menu = bar.addMenu("&Edit")
         edit_menu.addAction(self.act_undo)
         edit_menu.addAction(self.act_redo)
+        edit_menu.addSeparator()
+        for action in self.act_copy_best.values():
+            edit_menu.addAction(action)
 
         run_menu = bar.addMenu("&Run")
         for a in (self.act_start, self.act_pause, self.act_stop_after, self.act_stop_now):
@@ -261,6 +294,7 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.act_show_setup)
         view_menu.addAction(self.act_show_run)
+        view_menu.addAction(self.act_show_analysis)
         view_menu.addAction(self.act_welcome)
         view_menu.addSeparator()
         view_menu.addAction(self.nav_dock.toggleViewAction())
@@ -382,6 +416,7 @@ class MainWindow(QMainWindow):
         )
         self._show_spec(spec, locked=False)
         self.live.clear()
+        self.analysis.set_study(None, None)
         self._sync_progress()
         self.navigator.set_new_study(spec.name)
         self.navigator.select(NEW_ROW)
@@ -444,6 +479,7 @@ class MainWindow(QMainWindow):
             self._show_spec(spec, locked=n_trials > 0)
         self.navigator.select(study_id)
         self.live.set_study(self.reader, study_id)
+        self.analysis.set_study(self.reader, study_id)
         self.log.metric_name = record.metric
         self._sync_progress()
         self._show_tab(self.live if n_trials else self.setup)
@@ -454,6 +490,7 @@ class MainWindow(QMainWindow):
             self.doc.study_name = self.doc.study_id = None
             self.doc.not_runnable = "This study file holds no studies yet; File ▸ New Study starts one in it."
         self.live.set_study(None, None)
+        self.analysis.set_study(None, None)
         self.setup.setEnabled(False)
         self._sync_progress()
         self._update_actions()
@@ -483,6 +520,7 @@ class MainWindow(QMainWindow):
                 self.log.error(str(exc))
                 reader = None
         self.live.set_study(None, None)
+        self.analysis.set_study(None, None)
         self.navigator.set_store(reader)
         self.reader = reader
         if old is not None and old is not reader:
@@ -529,6 +567,7 @@ class MainWindow(QMainWindow):
             self._show_no_study()
             return
         self.live.set_study(self.reader, doc.study_id)
+        self.analysis.set_study(self.reader, doc.study_id)
         self.setup.set_locked(summary.n_trials > 0)
         self._sync_progress()
         self._update_actions()
@@ -720,6 +759,54 @@ class MainWindow(QMainWindow):
         self.log.info(f"Exported {what} as {fmt.upper()} to {path}.")
         return True
 
+    def _shown_record(self):
+        if self.reader is None or self.doc is None or self.doc.study_id is None or self.doc.is_new:
+            return None
+        return self.reader.get_study_by_id(self.doc.study_id)
+
+    def copy_best_config(self, fmt: str) -> str | None:
+        """Put the best trial's parameters on the clipboard as JSON, TOML or a Python dict."""
+        from ..core.export import format_config
+        from ..core.study import best_of
+
+        record = self._shown_record()
+        best = best_of(self.reader.get_trials(record.study_id), record.direction) if record else None
+        if best is None:
+            self.warn("Nothing to copy", "No trial of the shown study has completed yet.")
+            return None
+        text = format_config(dict(best.params), fmt)
+        QApplication.clipboard().setText(text)
+        self.statusBar().showMessage(f"Copied trial {best.number}'s configuration as {fmt.upper()}", 5000)
+        return text
+
+    def report_dialog(self) -> None:
+        record = self._shown_record()
+        if record is None:
+            self.warn("No report", "Open or run a study first.")
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Folder for the report", str(self.reader.path.parent))
+        if folder:
+            self.write_report_to(Path(folder) / f"{record.name}-report")
+
+    def write_report_to(self, folder: Path) -> Path | None:
+        """Write the shown study's HTML report into ``folder`` (created if needed)."""
+        from .report import ReportError, write_report
+
+        record = self._shown_record()
+        if record is None:
+            return None
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            index = write_report(self.reader, record.study_id, folder)
+        except (ReportError, OSError, StorageError) as exc:
+            self.warn("No report", str(exc))
+            return None
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.log.info(f"Wrote the report of '{record.name}' to {index}.")
+        self.statusBar().showMessage(f"Report written: {index}", 8000)
+        return index
+
     def _current_spec(self) -> StudySpec | None:
         try:
             spec = self.setup.spec()
@@ -830,11 +917,13 @@ class MainWindow(QMainWindow):
         self.navigator.set_new_study(None)
         self.navigator.select(info.study_id)
         self.live.set_study(self.reader, info.study_id)
+        self.analysis.set_study(self.reader, info.study_id)
         settings.add_recent_file(info.db_path)
         self._update_actions()
 
     def _on_event(self, event: object) -> None:
         self.live.on_event(event)
+        self.analysis.on_event(event)
         self.log.on_event(event)
         if not self._progress_timer.isActive():
             self._progress_timer.start()
@@ -916,6 +1005,9 @@ class MainWindow(QMainWindow):
         can_export = self.reader is not None
         self.act_export_csv.setEnabled(can_export)
         self.act_export_json.setEnabled(can_export)
+        self.act_report.setEnabled(can_export)
+        for action in self.act_copy_best.values():
+            action.setEnabled(can_export)
         self._update_state_label()
         self._update_title()
 
@@ -1075,6 +1167,7 @@ class MainWindow(QMainWindow):
         if self._stale_marker is not None:
             self._stale_marker.join(2.0)
         self.live.set_study(None, None)
+        self.analysis.set_study(None, None)
         if self.reader is not None:
             self.navigator.set_store(None)
             self.reader.close()

@@ -1,0 +1,154 @@
+"""Open and draw big studies: 10,000 trials × 50 epochs against a 1,000-trial baseline.
+
+    python bench/gui_scale.py [--quick]
+
+Generates the study files first (bulk SQL into the documented schema, docs/schema.md; that part
+is not timed), then in one run measures for each size:
+
+* open: StudyStore + LivePage.set_study + the first redraw (table, curves, history);
+* analysis: AnalysisPage.set_study and each view's compute + draw (heavy ones off the GUI thread);
+* switch: showing a view that is already computed (the user flipping tabs).
+
+Prints a table and the ratio of the big study to the baseline. The issue's goals: the file opens
+and the views are usable in under 2 s; switching or redrawing a view takes under 100 ms.
+Runs offscreen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+SPACE = {
+    "learning_rate": {"type": "float", "low": 1e-4, "high": 1e-1, "log": True},
+    "hidden_units": {"type": "int", "low": 16, "high": 256, "log": True},
+    "hidden_layers": {"type": "int", "low": 1, "high": 3},
+    "dropout": {"type": "float", "low": 0.0, "high": 0.5},
+    "activation": {"type": "categorical", "choices": ["relu", "tanh", "gelu"]},
+    "batch_size": {"type": "categorical", "choices": [32, 64, 128]},
+}
+
+
+def generate(path: Path, n_trials: int, epochs: int, seed: int = 0) -> None:
+    """A finished study of ``n_trials`` with curves, written through the store's schema."""
+    import numpy as np
+
+    from hpo_desktop.core.space import SearchSpace
+    from hpo_desktop.core.storage import StudyStore
+
+    rng = np.random.default_rng(seed)
+    space = SearchSpace.from_dict(SPACE)
+    with StudyStore(path) as store:
+        rec = store.create_study(
+            "scale", metric="val_accuracy", direction="maximize", space=SPACE,
+            strategy={"kind": "random"}, seed=seed, budget=n_trials,
+            spec={"data": {"dataset": "digits"}, "model": {"epochs": epochs}, "description": ""},
+        )
+    con = sqlite3.connect(path)
+    trials, metrics, values = [], [], []
+    for n in range(n_trials):
+        p = space.sample(rng)
+        quality = 0.97 - 0.5 * abs(math.log10(p["learning_rate"]) + 2.5) / 2.5 - 0.1 * p["dropout"]
+        final = float(np.clip(quality + rng.normal(0, 0.02), 0.05, 0.99))
+        tid = n + 1
+        trials.append((tid, rec.study_id, n, "complete", json.dumps(p), final, 0, n, epochs, 1.5 + rng.random()))
+        for e in range(1, epochs + 1):
+            frac = 1 - math.exp(-e / (epochs / 5))
+            acc = 0.1 + (final - 0.1) * frac
+            loss = 2.3 * (1 - frac) + 0.1
+            metrics += [(tid, "val_accuracy", e, acc), (tid, "val_loss", e, loss), (tid, "train_loss", e, loss * 0.8)]
+        values += [(tid, "val_accuracy", final), (tid, "n_params", float(rng.integers(1000, 100000)))]
+    with con:
+        con.executemany(
+            "INSERT INTO trials (id, study_id, number, state, params, value, value_is_nan, seed, last_step, "
+            "seconds, attrs, change_seq) VALUES (?,?,?,?,?,?,?,?,?,?,'{}',0)",
+            trials,
+        )
+        con.executemany("INSERT INTO trial_metrics (trial_id, name, step, value) VALUES (?,?,?,?)", metrics)
+        con.executemany("INSERT INTO trial_values (trial_id, name, value) VALUES (?,?,?)", values)
+    con.close()
+
+
+def measure(path: Path) -> dict[str, float]:
+    from PySide6.QtWidgets import QApplication
+
+    from hpo_desktop.core.storage import StudyStore
+    from hpo_desktop.gui.analysis.analysis_page import AnalysisPage
+    from hpo_desktop.gui.live.live_page import LivePage
+
+    app = QApplication.instance() or QApplication([])
+    out: dict[str, float] = {}
+    t0 = time.perf_counter()
+    store = StudyStore(path, readonly=True)
+    study_id = store.list_studies()[0].study_id
+    live = LivePage()
+    live.resize(1280, 800)
+    live.show()
+    live.set_study(store, study_id)
+    live.flush()
+    app.processEvents()
+    out["open + Run page drawn"] = time.perf_counter() - t0
+
+    page = AnalysisPage()
+    page.resize(1280, 800)
+    page.show()
+    t0 = time.perf_counter()
+    page.set_study(store, study_id)
+    page.wait_idle(120_000)
+    app.processEvents()
+    out["Analysis page ready"] = time.perf_counter() - t0
+    for view in page.views:
+        t0 = time.perf_counter()
+        page.show_view(view)
+        page.wait_idle(120_000)
+        app.processEvents()
+        out[f"first {view.slug}"] = time.perf_counter() - t0
+    switches = []
+    for _ in range(2):
+        for view in page.views:
+            t0 = time.perf_counter()
+            page.show_view(view)
+            page.wait_idle(120_000)
+            app.processEvents()
+            switches.append(time.perf_counter() - t0)
+    out["switch view (median)"] = statistics.median(switches)
+    out["switch view (max)"] = max(switches)
+    page.close()
+    live.close()
+    store.close()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="1,000 vs 200 trials × 20 epochs")
+    args = ap.parse_args(argv)
+    big, small, epochs = (1000, 200, 20) if args.quick else (10_000, 1000, 50)
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = {}
+        for n in (small, big):
+            paths[n] = Path(tmp) / f"s{n}.db"
+            t0 = time.perf_counter()
+            generate(paths[n], n, epochs)
+            print(f"generated {n:,} trials × {epochs} epochs in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        base = measure(paths[small])
+        result = measure(paths[big])
+    print(f"\n{'step':<26}{f'{small:,} trials':>14}{f'{big:,} trials':>14}{'ratio':>8}")
+    for key in result:
+        print(f"{key:<26}{base[key] * 1000:>12.0f}ms{result[key] * 1000:>12.0f}ms{result[key] / base[key]:>7.1f}x")
+    print("\ngoals: open and usable < 2 s; switching or redrawing a view < 100 ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
