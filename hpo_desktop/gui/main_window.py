@@ -91,6 +91,12 @@ class MainWindow(QMainWindow):
         # one selection: a trial picked on either page is highlighted on both
         self.live.trial_selected.connect(self.analysis.select_trial)
         self.analysis.trial_selected.connect(self.live.select_trial)
+        # Brushing the parallel coordinates filters the Run page's trials table.
+        self.analysis.filtered.connect(
+            lambda numbers: self.live.table.set_number_filter(
+                numbers if self.analysis.parallel.brushes else None
+            )
+        )
         self.tabs.currentChanged.connect(lambda _i: self._sync_progress())
         self.pages = QStackedWidget()
         self.pages.addWidget(self.welcome)

@@ -63,3 +63,23 @@ def test_copy_best_configuration_and_write_a_report(main_window, study_db, tmp_p
     page = index.read_text()
     assert rec.name in page and "Insights" in page
     assert len(list((tmp_path / "report").glob("*.png"))) >= 5
+
+
+def test_brushing_parallel_coordinates_filters_the_trials_table(main_window, study_db, qtbot):
+    w = main_window
+    assert w.open_path(study_db)
+    w._show_tab(w.analysis)
+    page = w.analysis
+    page.show_view(page.parallel)
+    qtbot.waitUntil(lambda: page.parallel.draw_count >= 1 and not page.busy(), timeout=30_000)
+    table = w.live.table
+    total = table.proxy.rowCount()
+    metric_axis = len(page.parallel._data.axes) - 1
+    page.parallel.set_brush(metric_axis, 0.5, 1.0)  # the better half of the metric's range
+    kept = page.parallel.filtered_numbers()
+    assert 0 < len(kept) < total
+    assert table.proxy.rowCount() == len(kept)
+    assert table.brush_button.isVisibleTo(table)
+    page.parallel.clear_brushes()
+    assert table.proxy.rowCount() == total
+    assert not table.brush_button.isVisibleTo(table)

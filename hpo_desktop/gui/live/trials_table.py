@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -361,7 +362,13 @@ class TrialsFilterProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self._state = ""
         self._text = ""
+        self._numbers: frozenset[int] | None = None  # brushed on the Analysis page
         self.setDynamicSortFilter(True)
+
+    def set_numbers(self, numbers: frozenset[int] | None) -> None:
+        """Show only these trials (None: no restriction)."""
+        self._numbers = numbers
+        self.set_filters()
 
     def set_filters(self, state: str | None = None, text: str | None = None) -> None:
         rows_only = hasattr(self, "beginFilterChange")  # Qt 6.10+; invalidateRowsFilter before
@@ -383,10 +390,12 @@ class TrialsFilterProxy(QSortFilterProxyModel):
         self.sourceModel().sort(column, order)
 
     def filterAcceptsRow(self, source_row: int, _parent: QModelIndex) -> bool:  # noqa: N802
-        if not (self._state or self._text):
+        if not (self._state or self._text or self._numbers is not None):
             return True
         model: TrialsTableModel = self.sourceModel()  # type: ignore[assignment]
         number = model.number_at(source_row)
+        if self._numbers is not None and number not in self._numbers:
+            return False
         if self._state and model.trial_at(source_row).state.value != self._state:
             return False
         return not self._text or self._text in model.row_text(number)
@@ -412,6 +421,13 @@ class TrialsTable(QWidget):
             self.state_combo.addItem(s, s)
         self.state_combo.setToolTip("Show only trials in this state")
         self.count_label = QLabel()
+        self.brush_button = QToolButton()
+        self.brush_button.setText("Brushed ✕")
+        self.brush_button.setToolTip(
+            "Only trials inside the parallel-coordinates brushes are shown; click to show all"
+        )
+        self.brush_button.clicked.connect(lambda: self.set_number_filter(None))
+        self.brush_button.hide()
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
         self._filter_timer.setInterval(150)  # type-ahead: filter 10,000 rows once, not per key
@@ -456,6 +472,7 @@ class TrialsTable(QWidget):
         bar.addSpacing(8)
         bar.addWidget(self.filter_edit, 1)
         bar.addWidget(self.state_combo)
+        bar.addWidget(self.brush_button)
         bar.addWidget(self.count_label)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -465,6 +482,12 @@ class TrialsTable(QWidget):
         self._update_count()
 
     # -- public -----------------------------------------------------------------------------
+    def set_number_filter(self, numbers: list[int] | None) -> None:
+        """Show only these trial numbers (from a brush on the Analysis page); None shows all."""
+        self.proxy.set_numbers(None if numbers is None else frozenset(numbers))
+        self.brush_button.setVisible(numbers is not None)
+        self._update_count()
+
     def select_trial(self, number: int | None) -> None:
         """Select the row of trial ``number`` (no signal); clears the selection when the trial is
         unknown or filtered out."""
