@@ -394,19 +394,6 @@ def _grid_axis(p: Param, resolution: int) -> tuple[np.ndarray, np.ndarray]:
     return _from_unit(p, u), u
 
 
-def _gp_predict(est: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and std of a fitted skopt GP (the formula of BayesianStrategy._predict)."""
-    from scipy.linalg import solve_triangular
-
-    k_trans = est.kernel_(X, est.X_train_)
-    mu = k_trans @ est.alpha_
-    v = solve_triangular(est.L_, k_trans.T, lower=True, check_finite=False)
-    var = est.kernel_.diag(X) - np.einsum("ij,ij->j", v, v)
-    std = np.sqrt(np.maximum(var, 0.0))
-    scale = float(np.asarray(est.y_train_std_).reshape(-1)[0])
-    return mu * scale + float(np.asarray(est.y_train_mean_).reshape(-1)[0]), std * scale
-
-
 def _fit_gp(X: np.ndarray, y: np.ndarray, seed: int) -> Any:
     """skopt's GP (cook_estimator: constant × Matérn-5/2 ARD + white noise, y normalized); kernel
     hyper-parameters fitted on at most GP_FIT_POINTS rows (the best half and a random rest),
@@ -516,7 +503,7 @@ def contour_data(
     if y_param in index:
         grid[:, index[y_param]] = gy.ravel()
     enc.canonicalize(grid)
-    from .strategies.bayesian import _forest_predict, _one_blas_thread
+    from .strategies.bayesian import _forest_predict, _one_blas_thread, gp_predict
 
     with _one_blas_thread():
         if est_name == "GP":
@@ -525,7 +512,7 @@ def contour_data(
                 est = _fit_gp(enc.rows(u[sub]), y[sub], 0)
             except (np.linalg.LinAlgError, ValueError):
                 return ContourData(mean=empty, std=None, **common)
-            mu, sd = _gp_predict(est, enc.rows(grid))
+            mu, sd = gp_predict(est, enc.rows(grid))
             std: np.ndarray | None = sd.reshape(len(ys), len(xs))
         else:
             from skopt.utils import cook_estimator

@@ -188,6 +188,23 @@ def _lbfgs(obj_func: Any, initial_theta: np.ndarray, bounds: np.ndarray) -> tupl
     return res.x, float(res.fun)
 
 
+def gp_predict(est: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std of a fitted skopt GP, as ``est.predict(X, return_std=True)`` gives them.
+
+    skopt's predict contracts with an unblocked einsum (slow for thousands of candidates);
+    this is the same formula through a triangular solve (BLAS).
+    """
+    from scipy.linalg import solve_triangular
+
+    k_trans = est.kernel_(X, est.X_train_)
+    mu = k_trans @ est.alpha_
+    v = solve_triangular(est.L_, k_trans.T, lower=True, check_finite=False)
+    var = est.kernel_.diag(X) - np.einsum("ij,ij->j", v, v)
+    std = np.sqrt(np.maximum(var, 0.0))
+    scale = float(np.asarray(est.y_train_std_).reshape(-1)[0])
+    return mu * scale + float(np.asarray(est.y_train_mean_).reshape(-1)[0]), std * scale
+
+
 def _forest_predict(est: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and std of a fitted skopt forest, as its ``predict(X, return_std=True)`` computes them.
 
@@ -535,17 +552,7 @@ class BayesianStrategy(Strategy):
     def _predict(self, est: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.options["estimator"] != "GP":
             return _forest_predict(est, X)
-        # skopt's GP predict(return_std=True) contracts with an unblocked einsum (slow for
-        # thousands of candidates); the same formula through a triangular solve (BLAS).
-        from scipy.linalg import solve_triangular
-
-        k_trans = est.kernel_(X, est.X_train_)
-        mu = k_trans @ est.alpha_
-        v = solve_triangular(est.L_, k_trans.T, lower=True, check_finite=False)
-        var = est.kernel_.diag(X) - np.einsum("ij,ij->j", v, v)
-        std = np.sqrt(np.maximum(var, 0.0))
-        scale = float(np.asarray(est.y_train_std_).reshape(-1)[0])
-        return mu * scale + float(np.asarray(est.y_train_mean_).reshape(-1)[0]), std * scale
+        return gp_predict(est, X)
 
     def _acquisitions(self, mu: np.ndarray, std: np.ndarray, y_opt: float) -> dict[str, np.ndarray]:
         """Values to minimize, as skopt defines them."""
