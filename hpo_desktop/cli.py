@@ -1,4 +1,4 @@
-"""Headless commands: run, resume, show, export. Imports core and training, never Qt.
+"""Headless commands: run, resume, show, export, report, refine. Imports core and training, never Qt.
 
 Exit codes: 0 success, 1 an unexpected internal error, 2 bad input (a
 one-paragraph message, no traceback), 130 Ctrl-C (the running trial is marked
@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--db", type=Path, help="study file to write (default: next to the spec, SPEC.db)")
     run.add_argument("--trials", type=int, help="total number of trials (overrides the spec)")
     run.add_argument("--quiet", "-q", action="store_true", help="print only the summary")
+    run.add_argument(
+        "--parent", metavar="NAME", help="run it as a child of study NAME (in the same study file, see --db)"
+    )
 
     resume = sub.add_parser("resume", help="continue a study stored in a study file")
     resume.add_argument("db", type=Path, help="a study file (.db)")
@@ -69,7 +72,27 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="write an HTML report with charts, insights and the best trials")
     report.add_argument("db", type=Path, help="a study file (.db)")
     report.add_argument("--study", help="which study (needed when the file holds several)")
-    report.add_argument("-o", "--output", type=Path, required=True, help="folder to write index.html and the charts to")
+    report.add_argument(
+        "-o", "--output", type=Path, required=True, help="folder to write index.html and the charts to"
+    )
+
+    refine = sub.add_parser("refine", help="propose a refined search space from a study's best trials")
+    refine.add_argument("db", type=Path, help="a study file (.db)")
+    refine.add_argument("--study", help="which study (needed when the file holds several)")
+    refine.add_argument(
+        "--top", type=float, default=20.0, help="percent of the best complete trials (default 20)"
+    )
+    refine.add_argument(
+        "--margin", type=float, default=10.0, help="margin around their span, in percent (default 10)"
+    )
+    refine.add_argument(
+        "--pin",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="fix a parameter to one value (repeatable)",
+    )
+    refine.add_argument("-o", "--output", type=Path, required=True, help="the spec file to write (.toml)")
     return parser
 
 
@@ -199,10 +222,16 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     _check_trials(args.trials)
     spec = load_spec(args.spec)
     db = args.db or spec.path.with_suffix(".db")
+    parent_id = _check_parent(db, args.parent, spec.name) if args.parent else None
     objective = _objective_for(spec.data, spec.model, spec.metric, spec.direction, spec.base_dir, spec.space)
-    study = create_from_spec(db, spec)
+    study = create_from_spec(db, spec, parent=args.parent)
     with study:
         rec = study.record
+        if args.parent and rec.parent_id != parent_id:
+            raise UsageError(
+                f"study '{spec.name}' already exists in {db} and is not a child of '{args.parent}'. "
+                "Give the study a new name in [study]."
+            )
         if rec.space != spec.space.to_dict() or rec.metric != spec.metric or rec.direction != spec.direction:
             raise UsageError(
                 f"study '{spec.name}' in {db} was created from a different search space, metric or "
@@ -222,6 +251,27 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             out,
             err,
         )
+
+
+def _check_parent(db: Path, parent: str, child: str) -> int:
+    """The id of the parent study in ``db``; a UsageError naming it when it is not there."""
+    from .core.storage import StudyNotFound, StudyStore
+
+    if parent == child:
+        raise UsageError(f"study '{child}' cannot be its own parent; give the refined study a new name")
+    if not db.exists():
+        raise UsageError(
+            f"parent study '{parent}' not found: {db} does not exist. A child lives in its parent's "
+            "study file; give that file with --db."
+        )
+    try:
+        with StudyStore(db, readonly=True) as store:
+            return store.get_study(parent).study_id
+    except StudyNotFound:
+        raise UsageError(
+            f"parent study '{parent}' not found in {db}. A child lives in its parent's study file; "
+            "give that file with --db."
+        ) from None
 
 
 def cmd_resume(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -342,7 +392,9 @@ def cmd_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         try:
             from .gui.report import ReportError, write_report
         except ImportError as exc:
-            raise UsageError(f"the report draws its charts with Qt, which is not available here: {exc}") from None
+            raise UsageError(
+                f"the report draws its charts with Qt, which is not available here: {exc}"
+            ) from None
         try:
             index = write_report(store, record.study_id, args.output)
         except ReportError as exc:
@@ -351,7 +403,101 @@ def cmd_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "resume": cmd_resume, "show": cmd_show, "export": cmd_export, "report": cmd_report}
+def _pin_value(text: str) -> Any:
+    """A --pin value: TOML syntax where it parses (numbers, true/false, "quoted"), else a string."""
+    from .core.spec import tomllib
+
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _refined_name(store: Any, name: str) -> str:
+    taken = {r.name for r in store.list_studies()}
+    candidate, n = f"{name}-refined", 2
+    while candidate in taken:
+        candidate, n = f"{name}-refined-{n}", n + 1
+    return candidate
+
+
+def cmd_refine(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from .core.export import write_atomically
+    from .core.refine import propose_refinement
+    from .core.report import spec_toml_for
+    from .core.space import SearchSpace
+    from .core.spec import dumps_toml, spec_from_dict, tomllib
+    from .core.storage import StudyStore
+
+    _require_file(args.db)
+    if not 0 < args.top <= 100:
+        raise UsageError(f"--top must be a percentage in (0, 100], got {args.top:g}")
+    if args.margin < 0:
+        raise UsageError(f"--margin must not be negative, got {args.margin:g}")
+    if args.output.resolve() == args.db.resolve():
+        raise UsageError(f"refusing to overwrite the study file {args.db} with the refined spec")
+    if not args.output.parent.exists():
+        raise UsageError(f"cannot write {args.output}: the folder {args.output.parent} does not exist")
+    pin: dict[str, Any] = {}
+    for item in args.pin:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--pin needs NAME=VALUE, got {item!r}")
+        pin[name.strip()] = _pin_value(value.strip())
+    with StudyStore(args.db, readonly=True) as store:
+        if args.study:
+            record = store.get_study(args.study)
+        else:
+            studies = store.list_studies()
+            if len(studies) != 1:
+                names = ", ".join(s.name for s in studies) or "none"
+                raise UsageError(f"{args.db} holds {len(studies)} studies ({names}); choose one with --study")
+            record = studies[0]
+        extra = record.spec or {}
+        if "data" not in extra:
+            raise UsageError(
+                f"study '{record.name}' was not created from a spec file, so there is no [data]/[model] to "
+                "write; refine it from Python with hpo_desktop.core.refine.propose_refinement."
+            )
+        trials = store.get_trials(record.study_id)
+        new_name = _refined_name(store, record.name)
+    space = SearchSpace.from_dict(record.space)
+    try:
+        refinement = propose_refinement(
+            space, trials, record.direction, top=args.top / 100, margin=args.margin / 100, pin=pin
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    doc = tomllib.loads(spec_toml_for(record) or "")
+    doc["study"]["name"] = new_name
+    doc["space"] = refinement.space.to_dict()
+    base_dir = extra.get("base_dir")
+    if base_dir and isinstance(doc.get("data"), dict):
+        # Relative data files were relative to the parent's spec; keep them pointing there.
+        for key in ("csv", "npz"):
+            ref = doc["data"].get(key)
+            if isinstance(ref, str) and not Path(ref).expanduser().is_absolute():
+                doc["data"][key] = str(Path(base_dir) / ref)
+    spec_from_dict(doc, source=str(args.output))  # the proposal must be a valid spec
+    try:
+        write_atomically(args.output, dumps_toml(doc))
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    print(f"refined space for study '{record.name}' (top {args.top:g} % of its complete trials):", file=out)
+    print(refinement.table(), file=out)
+    print(f"\nwrote {args.output} (study '{new_name}'); run it as a child with:", file=out)
+    print(f"  hpo-desktop run {args.output} --db {args.db} --parent {record.name}", file=out)
+    return EXIT_OK
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "resume": cmd_resume,
+    "show": cmd_show,
+    "export": cmd_export,
+    "report": cmd_report,
+    "refine": cmd_refine,
+}
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:

@@ -337,8 +337,24 @@ class Study:
     def make_strategy(self) -> Strategy:
         """A strategy rebuilt from the space and every stored trial (never unpickled)."""
         strategy = _build_strategy(self._record.strategy, self.space, self.seed, self.direction)
+        strategy.tell_trials(self.parent_trials())
         strategy.tell_trials(self.trials)
         return strategy
+
+    def parent_trials(self) -> list[FrozenTrial]:
+        """The parent study's finished trials that lie inside this study's space (warm start).
+
+        Empty for a study without a parent. The strategy is told them before its first ask,
+        so a grid skips points the parent already ran and a model learns from their results.
+        """
+        parent_id = self._record.parent_id
+        if parent_id is None:
+            return []
+        return [
+            t
+            for t in self._store.get_trials(parent_id)
+            if t.state.is_finished and self.space.contains(t.params)
+        ]
 
     def optimize(
         self,
@@ -524,11 +540,13 @@ def create_from_spec(
     n_trials: int | None = None,
     base_dir: str | os.PathLike[str] | None = None,
     load_if_exists: bool = True,
+    parent: str | None = None,
 ) -> Study:
     """Create (or load) the study a spec file describes, keeping its [data]/[model] sections.
 
     The stored extras carry ``base_dir`` so that ``resume`` (CLI or window) can rebuild the
-    objective with the spec's relative paths.
+    objective with the spec's relative paths. ``parent`` names the study this one refines
+    (a child warm-starts from the parent's trials inside its space).
     """
     extra = {**spec.extra, "base_dir": str(base_dir if base_dir is not None else spec.base_dir)}
     return Study.create(
@@ -541,6 +559,7 @@ def create_from_spec(
         seed=spec.seed,
         n_trials=n_trials if n_trials is not None else spec.trials,
         spec=extra,
+        parent=parent,
         load_if_exists=load_if_exists,
     )
 
