@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The GPU checks, run once on a lent CUDA machine (see docs/benchmarks.md). Needs $OUT for logs.
-# Wheels of the pure-Python dependencies missing there are carried in .devwheels/.
+# Wheels of the pure-Python dependencies missing there are carried in .devwheels/, made with:
+#   pip download --no-deps -d .devwheels scikit-optimize==0.10.2 sqlite-utils sqlite-fts4 \
+#       platformdirs pyaml click-default-group
 set -x
 python3 -m pip install -q --no-deps --no-index .devwheels/*.whl 2>&1 | tail -2
 export PYTHONPATH=$PWD
