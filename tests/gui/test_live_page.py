@@ -149,7 +149,7 @@ def test_a_burst_of_1000_epochs_is_drawn_a_handful_of_times(page, study, qtbot):
         page.on_event(StepReported(STUDY, 0, step, {"val_accuracy": step / 1000, "val_loss": 1 / step}))
         if step % 100 == 0:
             qtbot.wait(5)  # the event loop runs between bursts, as it would with a real worker
-    qtbot.waitUntil(lambda: not page._timer.isActive(), timeout=2000)
+    qtbot.waitUntil(lambda: not page.redraw_pending(), timeout=2000)
     elapsed_ms = (time.monotonic() - start) * 1000
     redraws = page.redraw_count - before[0]
     assert 1 <= redraws <= elapsed_ms / page.REDRAW_MS + 2  # ≤ 5 a second, however fast events come

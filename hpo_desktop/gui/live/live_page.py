@@ -67,6 +67,13 @@ class LivePage(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(self.REDRAW_MS)
         self._timer.timeout.connect(self._redraw)
+        # A redraw runs in stages, one per event-loop turn (table, curves, history, details), so
+        # the charts' painting is spread out and the loop never stalls for the whole redraw.
+        self._stages: list = []
+        self._stage_timer = QTimer(self)
+        self._stage_timer.setSingleShot(True)
+        self._stage_timer.setInterval(0)
+        self._stage_timer.timeout.connect(self._next_stage)
 
         charts = QSplitter(Qt.Orientation.Horizontal)
         charts.addWidget(self.curves)
@@ -150,6 +157,8 @@ class LivePage(QWidget):
     def clear(self) -> None:
         """Forget the study: empty charts, table and details."""
         self._timer.stop()
+        self._stage_timer.stop()
+        self._stages.clear()
         self._store, self._study_id = None, None
         self._selected = None
         self.progress.reset()
@@ -167,7 +176,11 @@ class LivePage(QWidget):
     def flush(self) -> None:
         """Apply pending events now instead of waiting for the timer."""
         self._timer.stop()
-        self._redraw()
+        self._redraw(staged=False)
+
+    def redraw_pending(self) -> bool:
+        """Events recorded but not yet drawn, or a redraw still running its stages."""
+        return self._timer.isActive() or bool(self._stages)
 
     # -- internals ------------------------------------------------------------------------
     def _install(self, book: LiveTrials) -> None:
@@ -183,16 +196,33 @@ class LivePage(QWidget):
         if not self._timer.isActive():
             self._timer.start()
 
-    def _redraw(self) -> None:
+    def _redraw(self, staged: bool = True) -> None:
+        self._finish_stages()
         changes = self._book.take_changes()
         if not changes.any:
             return
         self.redraw_count += 1
-        self.table.model.sync(changes)
-        self.curves.sync(changes)
-        self.history.sync(changes)
-        self.progress.update_progress(self._book.progress())
-        self._update_details(changes)
+        self._stages = [
+            lambda: self.table.model.sync(changes),
+            lambda: self.curves.sync(changes),
+            lambda: self.history.sync(changes),
+            lambda: (self.progress.update_progress(self._book.progress()), self._update_details(changes)),
+        ]
+        if staged:
+            self._next_stage()
+        else:
+            self._finish_stages()
+
+    def _next_stage(self) -> None:
+        if self._stages:
+            self._stages.pop(0)()
+        if self._stages:
+            self._stage_timer.start()
+
+    def _finish_stages(self) -> None:
+        self._stage_timer.stop()
+        while self._stages:
+            self._stages.pop(0)()
 
     def _details_number(self) -> int | None:
         """The selected trial; with none selected, the running trial, else the best one."""
