@@ -252,6 +252,19 @@ class AnalysisView(QWidget):
 
     def set_selected(self, number: int | None) -> None:
         self.selected = number
+        self._draw_selected()
+
+    def _draw_selected(self) -> None:
+        """Mark :attr:`selected` in the chart (views with points override this)."""
+
+    def _tip(self, x: float, y: float, data: object) -> str:
+        """Hover text of a point whose data is its trial number."""
+        return trial_tip(self.ctx, int(data)) if data is not None else ""
+
+    def _on_clicked(self, points) -> None:  # noqa: ANN001 - pyqtgraph's spot list
+        n = clicked_number(points)
+        if n is not None:
+            self.trial_clicked.emit(n)
 
     def export_target(self) -> Any:
         """The pyqtgraph item the export writes."""

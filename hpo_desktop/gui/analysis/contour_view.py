@@ -224,18 +224,6 @@ class ContourView(base.AnalysisView):
         hit = np.flatnonzero(self._pn == self.selected)
         self.ring.setData(self._px[hit], self._py[hit])
 
-    def set_selected(self, number: int | None) -> None:
-        super().set_selected(number)
-        self._draw_selected()
-
-    def _tip(self, x: float, y: float, data: object) -> str:
-        return base.trial_tip(self.ctx, int(data)) if data is not None else ""
-
-    def _on_clicked(self, points) -> None:
-        n = base.clicked_number(points)
-        if n is not None:
-            self.trial_clicked.emit(n)
-
     def export_target(self) -> Any:
         return self.plot.getPlotItem()
 

@@ -266,10 +266,6 @@ class ParallelView(base.AnalysisView):
         m = np.asarray(d.matrix, dtype=float).reshape(len(d.numbers), len(d.axes))
         self.selected_line.setData(*self._polyline(m[hit[:1]]))
 
-    def set_selected(self, number: int | None) -> None:
-        super().set_selected(number)
-        self._draw_selected()
-
     # -- brushing -------------------------------------------------------------------------------
     def axis_near(self, x: float) -> int | None:
         if self._data is None or not len(self._data.axes):
@@ -316,14 +312,6 @@ class ParallelView(base.AnalysisView):
         self.clear_button.setEnabled(bool(self.brushes))
 
     # -- the rest -------------------------------------------------------------------------------
-    def _tip(self, x: float, y: float, data: object) -> str:
-        return base.trial_tip(self.ctx, int(data)) if data is not None else ""
-
-    def _on_clicked(self, points) -> None:
-        n = base.clicked_number(points)
-        if n is not None:
-            self.trial_clicked.emit(n)
-
     def line_count(self) -> int:
         return int(self.passing().sum()) if self._data is not None else 0
 

@@ -47,14 +47,6 @@ class _PlotView(base.AnalysisView):
     def restyle(self) -> None:
         cs.style_plot(self.plot, self.palette())
 
-    def _tip(self, x: float, y: float, data: object) -> str:
-        return base.trial_tip(self.ctx, int(data)) if data is not None else ""
-
-    def _on_clicked(self, points) -> None:
-        n = base.clicked_number(points)
-        if n is not None:
-            self.trial_clicked.emit(n)
-
 
 # -- importance -------------------------------------------------------------------------------
 
@@ -238,10 +230,6 @@ class TradeoffView(_PlotView):
             return
         hit = np.flatnonzero(np.asarray(d.numbers) == self.selected)
         self.ring.setData(np.asarray(d.x)[hit], np.asarray(d.y)[hit])
-
-    def set_selected(self, number: int | None) -> None:
-        super().set_selected(number)
-        self._draw_selected()
 
     def _tip(self, x: float, y: float, data: object) -> str:
         if data is None:
@@ -448,7 +436,3 @@ class CurvesView(_PlotView):
                 self.selected_curve.setData(steps, vals, connect="finite")
                 return
         self.selected_curve.setData([], [])
-
-    def set_selected(self, number: int | None) -> None:
-        super().set_selected(number)
-        self._draw_selected()

@@ -91,18 +91,6 @@ class SliceView(base.AnalysisView):
             hit = [i for i, n in enumerate(nums) if n == self.selected] if self.selected is not None else []
             r.setData([x[i] for i in hit], [y[i] for i in hit])
 
-    def set_selected(self, number: int | None) -> None:
-        super().set_selected(number)
-        self._draw_selected()
-
-    def _tip(self, x: float, y: float, data: object) -> str:
-        return base.trial_tip(self.ctx, int(data)) if data is not None else ""
-
-    def _on_clicked(self, points) -> None:
-        n = base.clicked_number(points)
-        if n is not None:
-            self.trial_clicked.emit(n)
-
     def export_target(self) -> Any:
         return self.layout_widget.ci
 
