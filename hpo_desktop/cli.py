@@ -378,17 +378,11 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 def cmd_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from .core.storage import StudyStore
+    from .core.study import pick_study
 
     _require_file(args.db)
     with StudyStore(args.db, readonly=True) as store:
-        if args.study:
-            record = store.get_study(args.study)
-        else:
-            studies = store.list_studies()
-            if len(studies) != 1:
-                names = ", ".join(s.name for s in studies) or "none"
-                raise UsageError(f"{args.db} holds {len(studies)} studies ({names}); choose one with --study")
-            record = studies[0]
+        record = pick_study(store, args.study)
         try:
             from .gui.report import ReportError, write_report
         except ImportError as exc:
@@ -428,6 +422,7 @@ def cmd_refine(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from .core.space import SearchSpace
     from .core.spec import dumps_toml, spec_from_dict, tomllib
     from .core.storage import StudyStore
+    from .core.study import pick_study
 
     _require_file(args.db)
     if not 0 < args.top <= 100:
@@ -445,14 +440,7 @@ def cmd_refine(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             raise UsageError(f"--pin needs NAME=VALUE, got {item!r}")
         pin[name.strip()] = _pin_value(value.strip())
     with StudyStore(args.db, readonly=True) as store:
-        if args.study:
-            record = store.get_study(args.study)
-        else:
-            studies = store.list_studies()
-            if len(studies) != 1:
-                names = ", ".join(s.name for s in studies) or "none"
-                raise UsageError(f"{args.db} holds {len(studies)} studies ({names}); choose one with --study")
-            record = studies[0]
+        record = pick_study(store, args.study)
         extra = record.spec or {}
         if "data" not in extra:
             raise UsageError(
@@ -506,9 +494,11 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from .core.spec import SpecError
     from .core.storage import StorageError
     from .core.strategies import StrategyError
+    from .core.study import AmbiguousStudy
 
     errors: list[type[BaseException]] = [
         UsageError,
+        AmbiguousStudy,
         SpecError,
         SpaceError,
         GridTooLarge,

@@ -235,14 +235,7 @@ class Study:
             raise StorageError(f"{path}: no such study file")
         store = StudyStore(path, readonly=readonly)
         try:
-            if name is None:
-                studies = store.list_studies()
-                if len(studies) != 1:
-                    names = ", ".join(s.name for s in studies) or "none"
-                    raise ValueError(f"{path} holds {len(studies)} studies ({names}); say which one to open")
-                record = studies[0]
-            else:
-                record = store.get_study(name)
+            record = pick_study(store, name)
             if not readonly:
                 store.mark_interrupted(record.study_id)
         except BaseException:
@@ -531,6 +524,23 @@ class Study:
         raise TypeError(
             f"the objective returned {result!r}; expected a number or a dict with '{self.metric}'"
         )
+
+
+class AmbiguousStudy(ValueError):
+    """A study file holds several studies (or none) and no name was given."""
+
+
+def pick_study(store: StudyStore, name: str | None) -> StudyRecord:
+    """The study called ``name``, or the only study in the file when ``name`` is None."""
+    if name is not None:
+        return store.get_study(name)
+    studies = store.list_studies()
+    if len(studies) != 1:
+        names = ", ".join(s.name for s in studies) or "none"
+        raise AmbiguousStudy(
+            f"{store.path} holds {len(studies)} studies ({names}); say which one (--study NAME)"
+        )
+    return studies[0]
 
 
 def create_from_spec(
