@@ -341,7 +341,7 @@ def cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             budget = f" of {r.budget}" if r.budget else ""
             print(f"  trials: {s.n_trials}{budget}" + (f" — {counts}" if counts else ""), file=out)
             if s.best_number is not None:
-                best = next(t for t in store.get_trials(r.study_id) if t.number == s.best_number)
+                best = store.get_trial_by_number(r.study_id, s.best_number, with_curves=False)
                 params = " ".join(f"{k}={_fmt(v)}" for k, v in best.params.items())
                 print(f"  best: #{best.number} {r.metric}={_fmt(best.value)}  {params}", file=out)
             else:

@@ -1161,6 +1161,16 @@ class StudyStore:
             raise self._trial_not_found(trial_id)
         return trials[0]
 
+    def get_trial_by_number(
+        self, study_id: int, number: int, *, with_curves: bool = True
+    ) -> FrozenTrial | None:
+        """Trial ``number`` of a study (one indexed lookup), or None when there is no such trial."""
+        with self._read() as conn:
+            trials = self._load_trials(
+                conn, "t.study_id = ? AND t.number = ?", (study_id, number), with_curves=with_curves
+            )
+        return trials[0] if trials else None
+
     @staticmethod
     def _states_clause(states: Iterable[TrialState] | None) -> tuple[str, tuple]:
         if states is None:

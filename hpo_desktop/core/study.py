@@ -297,9 +297,9 @@ class Study:
 
     def trial(self, number: int) -> FrozenTrial:
         """One trial with its learning curves."""
-        for t in self._store.get_trials(self.study_id):
-            if t.number == number:
-                return self._store.get_trial(t.trial_id, with_curves=True)
+        trial = self._store.get_trial_by_number(self.study_id, number)
+        if trial is not None:
+            return trial
         raise KeyError(f"study '{self.name}' has no trial {number}")
 
     @property

@@ -633,3 +633,20 @@ def test_core_storage_imports_nothing_heavy() -> None:
         [sys.executable, "-c", code], env=child_env(), capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_a_trial_is_found_by_its_number(tmp_path):
+    with StudyStore(tmp_path / "n.db") as store:
+        rec = store.create_study(
+            "s",
+            metric="v",
+            direction="minimize",
+            space={"x": {"type": "float", "low": 0, "high": 1}},
+            strategy={"kind": "random"},
+        )
+        for x in (0.1, 0.2, 0.3):
+            t = store.create_trial(rec.study_id, {"x": x})
+            store.report(t.trial_id, 1, {"v": x})
+        found = store.get_trial_by_number(rec.study_id, 1)
+        assert found.params == {"x": 0.2} and found.curves["v"] == [(1, 0.2)]
+        assert store.get_trial_by_number(rec.study_id, 7) is None
