@@ -5,7 +5,8 @@ Same contract as the live page: ``set_study(store, study_id)``, ``on_event(event
 ``select_trial(number)`` and ``trial_selected``. Recomputation is lazy and coalesced:
 
 * a finished trial only starts a one-second single-shot timer; when it fires the page reads the
-  trials once and marks every view stale (so a burst of trials costs one reload a second);
+  trials once, on the thread pool, and marks every view stale when they arrive (so a burst of
+  trials costs one reload a second, and the GUI thread never waits for the file);
 * only the visible view (and the insights panel) is recomputed; a hidden view is recomputed
   when it is shown, and nothing is computed while the page itself is hidden;
 * heavy views (contour, importance, insights) run on the page's own QThreadPool and post their
@@ -36,6 +37,7 @@ class _Relay(QObject):
     """Lives on the GUI thread; jobs emit ``done`` from the pool's threads (queued delivery)."""
 
     done = Signal(object, int, object, bool)  # view, generation, result or exception, ok
+    loaded = Signal(int, object, bool)  # load generation, StudyContext or exception, ok
 
 
 class _Job(QRunnable):
@@ -52,6 +54,41 @@ class _Job(QRunnable):
             self.relay.done.emit(self.view, self.gen, result, ok)
         except RuntimeError:  # the page is gone
             pass
+
+
+class _Load(QRunnable):
+    """Read a study snapshot on the pool; ``loaded`` brings it back to the GUI thread."""
+
+    def __init__(self, relay: _Relay, gen: int, store: StudyStore, study_id: int) -> None:
+        super().__init__()
+        self.relay, self.gen, self.store, self.study_id = relay, gen, store, study_id
+
+    def run(self) -> None:
+        try:
+            result, ok = _read_context(self.store, self.study_id), True
+        except Exception as exc:  # e.g. the file went away; the page keeps its last snapshot
+            result, ok = exc, False
+        try:
+            self.relay.loaded.emit(self.gen, result, ok)
+        except RuntimeError:  # the page is gone
+            pass
+
+
+def _read_context(store: StudyStore, study_id: int) -> base.StudyContext:
+    from ...core.space import SearchSpace
+
+    record = store.get_study_by_id(study_id)
+    try:
+        space = SearchSpace.from_dict(record.space or {}, validate=False)
+    except Exception:  # a stored space this version cannot read: no parameter views
+        space = SearchSpace.from_dict({}, validate=False)
+    return base.StudyContext(
+        space=space,
+        trials=store.get_trials(study_id),
+        metric=record.metric,
+        direction=record.direction,
+        load_curves=lambda: store.get_trials(study_id, with_curves=True),
+    )
 
 
 class AnalysisPage(QWidget):
@@ -78,6 +115,9 @@ class AnalysisPage(QWidget):
         self._pool.setMaxThreadCount(1)
         self._relay = _Relay(self)
         self._relay.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
+        self._relay.loaded.connect(self._on_loaded, Qt.ConnectionType.QueuedConnection)
+        self._load_gen = 0
+        self._loading = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(self.REFRESH_MS)
@@ -128,6 +168,8 @@ class AnalysisPage(QWidget):
         self._timer.stop()
         self._reload_pending = False
         self._forget_results_in_flight()
+        self._load_gen += 1  # a read still in flight belongs to the previous study
+        self._loading = False
         self._store, self._study_id = store, study_id
         self.ctx = None
         if store is None or study_id is None:
@@ -160,11 +202,21 @@ class AnalysisPage(QWidget):
         self.tabs.setCurrentWidget(view)
 
     def wait_idle(self, timeout_ms: int = 30_000) -> bool:
-        """Wait for the background computations (tests, screenshots); results arrive as events."""
-        return self._pool.waitForDone(timeout_ms)
+        """Wait until the snapshot is read and the visible views are computed and drawn
+        (tests, reports, benchmarks): the pool's results are delivered as they arrive."""
+        from PySide6.QtCore import QCoreApplication
+
+        deadline = time.monotonic() + timeout_ms / 1000
+        while True:
+            left = int((deadline - time.monotonic()) * 1000)
+            if left <= 0 or not self._pool.waitForDone(left):
+                return False
+            QCoreApplication.processEvents()  # deliver results; may start the next job
+            if not self.busy() and self._pool.activeThreadCount() == 0:
+                return True
 
     def busy(self) -> bool:
-        return bool(self._in_flight)
+        return self._loading or bool(self._in_flight)
 
     # -- internals ------------------------------------------------------------------------
     def _on_timer(self) -> None:
@@ -178,21 +230,17 @@ class AnalysisPage(QWidget):
         store, study_id = self._store, self._study_id
         if store is None or study_id is None:
             return
-        from ...core.space import SearchSpace
+        self._load_gen += 1
+        self._loading = True
+        self._pool.start(_Load(self._relay, self._load_gen, store, study_id))
 
-        record = store.get_study_by_id(study_id)
-        try:
-            space = SearchSpace.from_dict(record.space or {}, validate=False)
-        except Exception:  # a stored space this version cannot read: no parameter views
-            space = SearchSpace.from_dict({}, validate=False)
-        trials = store.get_trials(study_id)
-        self.ctx = base.StudyContext(
-            space=space,
-            trials=trials,
-            metric=record.metric,
-            direction=record.direction,
-            load_curves=lambda: store.get_trials(study_id, with_curves=True),
-        )
+    def _on_loaded(self, gen: int, result: Any, ok: bool) -> None:
+        if gen != self._load_gen:
+            return  # an older read, or another study: a newer one follows
+        self._loading = False
+        if not ok:
+            return
+        self.ctx = result
         self.reload_count += 1
         self._forget_results_in_flight()
         self._stale = {*self.views, self.insights}
