@@ -57,6 +57,8 @@ BUILTIN_DATASETS: dict[str, DatasetInfo] = {
 
 DEFAULT_N_SAMPLES = 1000
 DEFAULT_NOISE = {"moons": 0.2, "circles": 0.1, "spirals": 0.05, "regression": 0.1}
+#: Largest CSV file read (it is parsed in memory); bigger ones are refused with their size.
+MAX_CSV_BYTES = 512 * 2**20
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 
 
@@ -175,7 +177,20 @@ def csv_reader(fh: Any) -> Any:
 
 
 def read_csv(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
-    """Header, rows (fields stripped) and each row's line number in the file."""
+    """Header, rows (fields stripped) and each row's line number in the file.
+
+    The whole file is read into memory (a table's strings take several times its size), so files
+    over :data:`MAX_CSV_BYTES` are refused with their size before anything is read.
+    """
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if size > MAX_CSV_BYTES:
+        raise DataError(
+            f"{path.name} is {_size_text(size)}; CSV files up to {_size_text(MAX_CSV_BYTES)} are read into "
+            "memory. Sample it down, or save it as an .npz of arrays (X, y), which loads without parsing text"
+        )
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             reader = csv_reader(fh)
@@ -213,6 +228,25 @@ def read_csv(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
     if not rows:
         raise DataError(f"{path.name} has a header but no data rows")
     return header, rows, lines
+
+
+def _size_text(n: int) -> str:
+    if n >= 2**30:
+        return f"{n / 2**30:.1f} GiB"
+    return f"{n / 2**20:.0f} MB" if n >= 2**20 else f"{n:,} bytes"
+
+
+def _stray_text(values: list[str]) -> int | None:
+    """In a column of numbers with a few stray words, the index of the first word; else None."""
+    bad = []
+    for i, v in enumerate(values):
+        try:
+            float(v)
+        except ValueError:
+            bad.append(i)
+            if len(bad) > max(1, len(values) // 10):
+                return None
+    return bad[0] if bad and len(values) >= 10 else None
 
 
 def parse_numbers(values: list[str]) -> np.ndarray | None:
@@ -273,6 +307,12 @@ def load_csv(path: Path, target: str, features: list[str] | None) -> RawData:
             numeric_cols.append(parsed)
             numeric_names.append(name)
         else:
+            stray = _stray_text(values)
+            if stray is not None:
+                raise DataError(
+                    f"{path.name}: column '{name}' holds numbers but also the text '{values[stray]}' at line "
+                    f"{lines[stray]}; fix or drop those rows, or leave the column out with [data] 'features'"
+                )
             categorical.append((name, np.array(values, dtype=object)))
 
     y_text = [row[pos[target]] for row in rows]

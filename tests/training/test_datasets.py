@@ -186,6 +186,47 @@ def test_csv_structure_errors(tmp_path):
         load_data({"csv": "nope.csv", "target": "y"}, base_dir=tmp_path)
 
 
+def test_bad_csv_files_each_get_a_message_naming_the_problem(tmp_path, monkeypatch):
+    """The bad data a user brings: each ends in a DataError that says what is wrong, never a crash."""
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("a,b,y\n")
+    one_class = write_csv(tmp_path / "one.csv", ["a", "y"], [[i, "yes"] for i in range(30)])
+    nan_feature = write_csv(tmp_path / "nan.csv", ["a", "y"], [[i, i % 2] for i in range(29)] + [["nan", 1]])
+    inf_feature = write_csv(tmp_path / "inf.csv", ["a", "y"], [[i, i % 2] for i in range(29)] + [["inf", 1]])
+    stray = write_csv(
+        tmp_path / "stray.csv", ["a", "y"], [[i * 0.5, i % 2] for i in range(29)] + [["oops", 1]]
+    )
+    cases = [
+        (empty, "y", "empty"),
+        (header_only, "y", "no data rows"),
+        (one_class, "y", "single class"),
+        (nan_feature, "y", r"missing values in column 'a' \(first at row 30, line 31\)"),
+        (inf_feature, "y", "column 'a' has the non-finite value 'inf' at line 31"),
+        (stray, "y", "column 'a' holds numbers but also the text 'oops' at line 31"),
+        (stray, "label", "target column 'label' not found"),
+    ]
+    for path, target, message in cases:
+        before = path.read_bytes()
+        with pytest.raises(DataError, match=message):
+            load_data({"csv": str(path), "target": target})
+        assert path.read_bytes() == before  # the user's file is only read
+
+    # a text column with many distinct words stays a categorical feature (not mistaken for numbers)
+    words = write_csv(
+        tmp_path / "words.csv", ["a", "c", "y"], [[i, ["x", "y", "z"][i % 3], i % 2] for i in range(30)]
+    )
+    assert load_data({"csv": str(words), "target": "y"}).n_features == 4
+
+    # a file too big to parse in memory is refused with its size, before it is read
+    from hpo_desktop.training import sources
+
+    monkeypatch.setattr(sources, "MAX_CSV_BYTES", 100)
+    with pytest.raises(DataError, match=r"words.csv is \d+ bytes; CSV files up to 100 bytes .*\.npz"):
+        load_data({"csv": str(words), "target": "y"})
+
+
 # --------------------------------------------------------------------------- npz files
 
 
