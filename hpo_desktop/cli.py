@@ -1,4 +1,4 @@
-"""Headless commands: run, resume, show, export, report, refine. Imports core and training, never Qt.
+"""Headless commands: run, resume, show, export, report, refine, evaluate. Imports core and training, never Qt.
 
 Exit codes: 0 success, 1 an unexpected internal error, 2 bad input (a
 one-paragraph message, no traceback), 130 Ctrl-C (the running trial is marked
@@ -93,6 +93,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="fix a parameter to one value (repeatable)",
     )
     refine.add_argument("-o", "--output", type=Path, required=True, help="the spec file to write (.toml)")
+
+    evaluate = sub.add_parser(
+        "evaluate", help="retrain a trial's configuration with several seeds and score the test split"
+    )
+    evaluate.add_argument("db", type=Path, help="a study file (.db)")
+    evaluate.add_argument("--study", help="which study (needed when the file holds several)")
+    evaluate.add_argument("--trial", type=int, metavar="N", help="trial number (default: the best trial)")
+    evaluate.add_argument("--seeds", type=int, default=3, metavar="N", help="number of runs (default 3)")
+    evaluate.add_argument(
+        "--include-validation",
+        action="store_true",
+        help="train on training + validation (full epochs, no early stopping)",
+    )
     return parser
 
 
@@ -346,7 +359,16 @@ def cmd_show(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                 print(f"  best: #{best.number} {r.metric}={_fmt(best.value)}  {params}", file=out)
             else:
                 print("  best: none yet", file=out)
+            for ev in store.get_evaluations(r.study_id):
+                _print_evaluation_line(ev, out)
     return EXIT_OK
+
+
+def _print_evaluation_line(ev: Any, out: IO[str]) -> None:
+    from .core.evaluation import format_summary
+
+    how = "train+validation" if ev.include_validation else "train"
+    print(f"  test (trial #{ev.trial_number}, {how}): {format_summary(ev)}", file=out)
 
 
 def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
@@ -408,19 +430,16 @@ def _pin_value(text: str) -> Any:
 
 
 def _refined_name(store: Any, name: str) -> str:
-    taken = {r.name for r in store.list_studies()}
-    candidate, n = f"{name}-refined", 2
-    while candidate in taken:
-        candidate, n = f"{name}-refined-{n}", n + 1
-    return candidate
+    from .core.refine import refined_name
+
+    return refined_name(name, (r.name for r in store.list_studies()))
 
 
 def cmd_refine(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from .core.export import write_atomically
-    from .core.refine import propose_refinement
-    from .core.report import spec_toml_for
+    from .core.refine import propose_refinement, refined_spec_doc
     from .core.space import SearchSpace
-    from .core.spec import dumps_toml, spec_from_dict, tomllib
+    from .core.spec import dumps_toml, spec_from_dict
     from .core.storage import StudyStore
     from .core.study import pick_study
 
@@ -456,16 +475,8 @@ def cmd_refine(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    doc = tomllib.loads(spec_toml_for(record) or "")
-    doc["study"]["name"] = new_name
-    doc["space"] = refinement.space.to_dict()
-    base_dir = extra.get("base_dir")
-    if base_dir and isinstance(doc.get("data"), dict):
-        # Relative data files were relative to the parent's spec; keep them pointing there.
-        for key in ("csv", "npz"):
-            ref = doc["data"].get(key)
-            if isinstance(ref, str) and not Path(ref).expanduser().is_absolute():
-                doc["data"][key] = str(Path(base_dir) / ref)
+    # Relative data files were relative to the parent's spec; refined_spec_doc keeps them pointing there.
+    doc = refined_spec_doc(record, refinement, new_name)
     spec_from_dict(doc, source=str(args.output))  # the proposal must be a valid spec
     try:
         write_atomically(args.output, dumps_toml(doc))
@@ -478,6 +489,45 @@ def cmd_refine(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     return EXIT_OK
 
 
+def cmd_evaluate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from .core.evaluation import format_summary
+
+    _require_file(args.db)
+    if args.seeds < 1:
+        raise UsageError(f"--seeds must be at least 1, got {args.seeds}")
+    if args.trial is not None and args.trial < 0:
+        raise UsageError(f"--trial must be a trial number (0 or more), got {args.trial}")
+    try:
+        from .training.evaluation import evaluate_and_store
+    except ImportError as exc:
+        raise UsageError(
+            f"evaluating needs the built-in trainer (torch), which is not available: {exc}"
+        ) from None
+
+    def progress(done: int, total: int) -> None:
+        print(f"  retrained with seed {done} of {total}", file=err, flush=True)
+
+    record = evaluate_and_store(
+        args.db,
+        args.study,
+        args.trial,
+        args.seeds,
+        include_validation=args.include_validation,
+        progress=progress,
+    )
+    how = "training + validation" if record.include_validation else "training"
+    params = " ".join(f"{k}={_fmt(v)}" for k, v in record.params.items())
+    print(f"trial #{record.trial_number}: {params}", file=out)
+    print(f"trained on the {how} split; device: {record.device}", file=out)
+    for seed, row in zip(record.seeds, record.per_seed):
+        scores = "  ".join(f"{k}={_fmt(v)}" for k, v in row.items() if k.startswith("test_"))
+        epochs = row.get("epochs_run")
+        extra = f"  ({int(epochs)} epochs)" if epochs is not None else ""
+        print(f"  seed {seed}: {scores}{extra}", file=out)
+    print(format_summary(record), file=out)
+    return EXIT_OK
+
+
 COMMANDS = {
     "run": cmd_run,
     "resume": cmd_resume,
@@ -485,12 +535,14 @@ COMMANDS = {
     "export": cmd_export,
     "report": cmd_report,
     "refine": cmd_refine,
+    "evaluate": cmd_evaluate,
 }
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exception types that mean bad input (imported lazily to keep start-up fast)."""
-    from .core.space import GridTooLarge, SpaceError
+    from .core.evaluation import EvaluationError
+    from .core.space import ConfigError, GridTooLarge, SpaceError
     from .core.spec import SpecError
     from .core.storage import StorageError
     from .core.strategies import StrategyError
@@ -504,6 +556,8 @@ def _user_errors() -> tuple[type[BaseException], ...]:
         GridTooLarge,
         StorageError,
         StrategyError,
+        EvaluationError,
+        ConfigError,
     ]
     try:
         from .training.datasets import DataError

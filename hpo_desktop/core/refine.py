@@ -23,12 +23,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .space import Categorical, Fixed, Float, Int, Param, SearchSpace, _same_choice
 from .trial import FrozenTrial, TrialState
+
+if TYPE_CHECKING:
+    from .storage import StudyRecord
 
 MIN_TRIALS = 5
 EDGE = 0.05  # the outer fraction of a range that counts as its edge
@@ -167,6 +171,49 @@ def propose_refinement(
         for n in space
     ]
     return Refinement(new_space, changes)
+
+
+def refined_name(name: str, taken: Iterable[str]) -> str:
+    """``NAME-refined``, or ``NAME-refined-2``, ``-3``, … when that name is taken."""
+    taken = set(taken)
+    candidate, n = f"{name}-refined", 2
+    while candidate in taken:
+        candidate, n = f"{name}-refined-{n}", n + 1
+    return candidate
+
+
+def refined_spec_doc(record: StudyRecord, refinement: Refinement, new_name: str) -> dict[str, Any]:
+    """The spec document (plain dict, as TOML reads it) of a child study refining ``record``.
+
+    Same metric, direction, strategy, budget, seed, [data] and [model] as the parent, the
+    refined [space] and the study name ``new_name``. Relative data file paths were relative to
+    the parent's spec folder (``base_dir``), so they are made absolute. Raises ValueError when
+    the parent was not created from a spec file (no [data] to write).
+    """
+    from .report import spec_toml_for
+    from .spec import tomllib
+
+    extra = record.spec or {}
+    if "data" not in extra:
+        raise ValueError(
+            f"study '{record.name}' was not created from a spec file, so there is no [data]/[model] to "
+            "write; refine it from Python with hpo_desktop.core.refine.propose_refinement."
+        )
+    doc = tomllib.loads(spec_toml_for(record) or "")
+    doc["study"]["name"] = new_name
+    doc["space"] = refinement.space.to_dict()
+    base_dir = extra.get("base_dir")
+    if base_dir and isinstance(doc.get("data"), dict):
+        for key in ("csv", "npz"):
+            ref = doc["data"].get(key)
+            if isinstance(ref, str) and not Path(ref).expanduser().is_absolute():
+                doc["data"][key] = str(Path(base_dir) / ref)
+    return doc
+
+
+def in_space_count(trials: Iterable[FrozenTrial], space: SearchSpace) -> int:
+    """How many finished trials lie inside ``space`` (what a child study warm-starts from)."""
+    return sum(1 for t in trials if t.state.is_finished and space.contains(t.params))
 
 
 def _new_conditions(

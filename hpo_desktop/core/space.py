@@ -36,6 +36,15 @@ class SpaceError(ValueError):
         super().__init__(msg)
 
 
+class ConfigError(ValueError):
+    """A typed configuration does not fit the space. ``problems`` lists every problem, each
+    starting with the parameter's name (``"learning_rate: 2.0 is above the upper bound 0.1"``)."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
+
+
 class GridTooLarge(ValueError):
     """The grid would have more combinations than the allowed limit."""
 
@@ -664,6 +673,43 @@ class SearchSpace(Mapping[str, Param]):
                 expected[name] = params[name]
         return set(params) == set(expected)
 
+    def check_config(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Check a configuration typed by a user (an enqueued trial) and return it normalized.
+
+        Every active parameter must be given and lie inside its range or be one of its choices;
+        an int parameter takes a whole float such as ``3.0`` (stored as ``3``), a float parameter
+        takes an int (stored as a float). Strings are never parsed as numbers. Names not in the
+        space are refused. Parameters made inactive by their condition are dropped silently;
+        a fixed parameter left out is filled with its value. The result is in the space's order.
+        Raises :class:`ConfigError` listing every problem.
+        """
+        if not isinstance(params, Mapping):
+            raise ConfigError([f"a configuration must be a table of parameter values, got {params!r}"])
+        problems: list[str] = []
+        known = ", ".join(self._params)
+        for name in params:
+            if name not in self._params:
+                problems.append(f"{name}: not a parameter of this search space (parameters: {known})")
+        out: dict[str, Any] = {}
+        for name in self._order:
+            if not self.is_active(name, out):
+                continue
+            p = self._params[name]
+            if name not in params:
+                if isinstance(p, Fixed):
+                    out[name] = p.value
+                else:
+                    problems.append(f"{name}: missing (every active parameter needs a value)")
+                continue
+            value, problem = _check_value(name, p, _plain(params[name]))
+            if problem:
+                problems.append(problem)
+            else:
+                out[name] = value
+        if problems:
+            raise ConfigError(problems)
+        return {n: out[n] for n in self._params if n in out}
+
     def fill_inactive(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """A full assignment: inactive parameters take their placeholder value."""
         return {n: (_plain(params[n]) if n in params else p.placeholder) for n, p in self._params.items()}
@@ -803,6 +849,41 @@ class SearchSpace(Mapping[str, Param]):
             if isinstance(p, Fixed):
                 full[name] = p.value
         return self.active(full)
+
+
+def _check_value(name: str, p: Param, v: Any) -> tuple[Any, str | None]:
+    """(normalized value, None) when ``v`` fits ``p``, else (None, a message naming ``name``)."""
+    if isinstance(p, Categorical):
+        for c in p.choices:
+            if _same_choice(v, c) or (_is_number(v) and _is_number(c) and v == c):
+                return c, None
+        shown = ", ".join(repr(c) for c in p.choices)
+        return None, f"{name}: {v!r} is not one of the choices {shown}"
+    if isinstance(p, Fixed):
+        if p.contains(v):
+            return p.value, None
+        return None, f"{name}: {v!r} differs from its fixed value {p.value!r}"
+    assert isinstance(p, _Numeric)
+    if not _is_number(v):
+        what = "a string" if isinstance(v, str) else type(v).__name__
+        return None, f"{name}: {v!r} is {what}; expected a number"
+    if not math.isfinite(v):
+        return None, f"{name}: {v!r} is not a finite number"
+    if isinstance(p, Int):
+        if isinstance(v, float):
+            if not v.is_integer():
+                return None, f"{name}: {v!r} is not a whole number"
+            v = int(v)
+    else:
+        v = float(v)
+    tol = 1e-9 * max(1.0, abs(p.high - p.low))
+    if v < p.low - tol:
+        return None, f"{name}: {v!r} is below the lower bound {p.low!r}"
+    if v > p.high + tol:
+        return None, f"{name}: {v!r} is above the upper bound {p.high!r}"
+    if not p.contains(v):
+        return None, f"{name}: {v!r} is not on its step grid ({p.low!r}, {p.low + p.step!r}, ...)"
+    return v, None
 
 
 def space_of(**params: Param) -> SearchSpace:

@@ -33,7 +33,7 @@ import socket
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -42,10 +42,12 @@ from typing import Any
 
 import sqlite_utils
 
+from .evaluation import EvaluationRecord
 from .trial import FrozenTrial, TrialState
 
 __all__ = [
     "SCHEMA_VERSION",
+    "EvaluationRecord",
     "StorageError",
     "StudyExists",
     "StudyNotFound",
@@ -338,6 +340,27 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+class _DamagedRow(Exception):
+    """A row whose stored values cannot be decoded (not JSON text, a wrong type, an unknown state)."""
+
+
+def _row_decoder(what: str):
+    """Turn any decoding failure of a row into _DamagedRow naming the row (first column: its id)."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def decode(row: tuple, *args: Any) -> Any:
+            try:
+                return fn(row, *args)
+            except (TypeError, ValueError, UnicodeDecodeError, RecursionError) as exc:
+                raise _DamagedRow(f"{what} row {row[0]!r} cannot be read ({type(exc).__name__})") from None
+
+        return decode
+
+    return wrap
+
+
+@_row_decoder("study")
 def _study_from_row(row: tuple) -> StudyRecord:
     sid, name, metric, direction, space, strategy, seed, budget, created, parent, spec, attrs = row
     return StudyRecord(
@@ -356,6 +379,7 @@ def _study_from_row(row: tuple) -> StudyRecord:
     )
 
 
+@_row_decoder("trial")
 def _trial_from_row(
     row: tuple,
     metrics: dict[str, float] | None = None,
@@ -378,6 +402,22 @@ def _trial_from_row(
         last_step=last,
         attrs=json.loads(attrs) if attrs else {},
         curves=curves if curves is not None else {},
+    )
+
+
+@_row_decoder("evaluation")
+def _evaluation_from_row(row: tuple) -> EvaluationRecord:
+    eid, sid, number, params, seeds, include_val, per_seed, created, device = row
+    return EvaluationRecord(
+        id=eid,
+        study_id=sid,
+        trial_number=number,
+        params=json.loads(params),
+        seeds=json.loads(seeds),
+        include_validation=bool(include_val),
+        per_seed=json.loads(per_seed),
+        created_at=created,
+        device=device,
     )
 
 
@@ -405,6 +445,10 @@ def _translated(method):
             return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
             raise self._storage_error(exc) from exc
+        except _DamagedRow as exc:
+            raise StorageError(
+                f"{self.path} is damaged: {exc}. It was not changed; restore it from a backup."
+            ) from None
 
     return wrapper
 
@@ -938,9 +982,170 @@ class StudyStore:
             conn.execute(f"DELETE FROM trial_metrics WHERE trial_id IN ({sub})", (study_id,))
             conn.execute(f"DELETE FROM trial_values WHERE trial_id IN ({sub})", (study_id,))
             conn.execute("DELETE FROM trials WHERE study_id = ?", (study_id,))
+            if "evaluations" in self._tables(conn):
+                conn.execute("DELETE FROM evaluations WHERE study_id = ?", (study_id,))
             conn.execute("UPDATE studies SET parent_id = NULL WHERE parent_id = ?", (study_id,))
             conn.execute("DELETE FROM studies WHERE id = ?", (study_id,))
             self._bump_seq(conn)
+
+    # -- the queue of enqueued trials ------------------------------------------------------------
+    # Kept in the study's attrs under "queue" (a list of params dicts, first = next to run), so
+    # the schema does not change. Each write is one transaction that bumps change_seq.
+
+    def _queue_of(self, conn: sqlite3.Connection, study_id: int) -> tuple[dict, list[dict[str, Any]]]:
+        row = conn.execute("SELECT attrs FROM studies WHERE id = ?", (study_id,)).fetchone()
+        if row is None:
+            raise self._study_not_found(conn, f"with id {study_id}")
+        attrs = json.loads(row[0]) if row[0] else {}
+        queue = attrs.get("queue")
+        return attrs, [dict(q) for q in queue if isinstance(q, dict)] if isinstance(queue, list) else []
+
+    def _write_queue(
+        self, conn: sqlite3.Connection, study_id: int, attrs: dict, queue: list[dict[str, Any]]
+    ) -> None:
+        attrs = {**attrs, "queue": queue}
+        if not queue:
+            del attrs["queue"]
+        self._bump_seq(conn)
+        conn.execute("UPDATE studies SET attrs = ? WHERE id = ?", (_dumps(attrs, "attrs"), study_id))
+
+    @_translated
+    def enqueue_trial(self, study_id: int, params: Mapping[str, Any], *, front: bool = False) -> int:
+        """Append a configuration to the study's queue (``front``: run it next); return the
+        queue's length. The params are stored as given; :meth:`Study.enqueue` checks them."""
+        entry = json.loads(_params_json(params))
+        with self._write() as conn:
+            attrs, queue = self._queue_of(conn, study_id)
+            queue = [entry, *queue] if front else [*queue, entry]
+            self._write_queue(conn, study_id, attrs, queue)
+            return len(queue)
+
+    @_translated
+    def queued_trials(self, study_id: int) -> list[dict[str, Any]]:
+        """The study's queued configurations, the next to run first."""
+        with self._read() as conn:
+            return self._queue_of(conn, study_id)[1]
+
+    @_translated
+    def remove_queued(self, study_id: int, index: int) -> None:
+        """Remove the queued configuration at ``index`` (0 = the next to run)."""
+        index = operator.index(index)
+        with self._write() as conn:
+            attrs, queue = self._queue_of(conn, study_id)
+            if not 0 <= index < len(queue):
+                raise StorageError(
+                    f"{self.path}: there is no queued trial {index} (the queue holds {len(queue)}); "
+                    "it may have started running already."
+                )
+            del queue[index]
+            self._write_queue(conn, study_id, attrs, queue)
+
+    @_translated
+    def pop_queued(self, study_id: int) -> dict[str, Any] | None:
+        """Take the next queued configuration off the queue (one transaction); None when empty."""
+        with self._read() as conn:  # a cheap look first: no write lock when the queue is empty
+            if not self._queue_of(conn, study_id)[1]:
+                return None
+        with self._write() as conn:
+            attrs, queue = self._queue_of(conn, study_id)
+            if not queue:
+                return None
+            first = queue.pop(0)
+            self._write_queue(conn, study_id, attrs, queue)
+            return first
+
+    # -- evaluations on the test split -------------------------------------------------------------
+    # The table is created on the first write (additive; SCHEMA_VERSION stays 1), so files from
+    # before it keep opening everywhere, and readers of such a file get [].
+
+    def _create_evaluations(self, conn: sqlite3.Connection) -> None:
+        if "evaluations" in self._tables(conn):
+            return
+        self._db()["evaluations"].create(
+            {
+                "id": int,
+                "study_id": int,
+                "trial_number": int,
+                "params": str,
+                "seeds": str,
+                "include_validation": int,
+                "per_seed": str,
+                "created_at": str,
+                "device": str,
+            },
+            pk="id",
+            not_null={
+                "study_id",
+                "trial_number",
+                "params",
+                "seeds",
+                "include_validation",
+                "per_seed",
+                "created_at",
+                "device",
+            },
+            foreign_keys=[("study_id", "studies", "id")],
+        )
+        self._db()["evaluations"].create_index(["study_id"], index_name="evaluations_study")
+
+    @_translated
+    def add_evaluation(
+        self,
+        study_id: int,
+        trial_number: int,
+        params: Mapping[str, Any],
+        seeds: Sequence[int],
+        include_validation: bool,
+        per_seed: Sequence[Mapping[str, float]],
+        device: str,
+    ) -> EvaluationRecord:
+        """Store a final evaluation: one metrics dict per seed (``per_seed[i]`` ran with ``seeds[i]``)."""
+        trial_number = operator.index(trial_number)
+        seed_list = [operator.index(s) for s in seeds]
+        rows = []
+        for row in per_seed:
+            rows.append(
+                {_check_name(k, "metric name"): _to_float(v, f"metric {k!r}") for k, v in row.items()}
+            )
+        if len(rows) != len(seed_list) or not rows:
+            raise ValueError(
+                f"an evaluation needs one metrics dict per seed, got {len(rows)} for {len(seed_list)} seeds"
+            )
+        params_json = _params_json(params)
+        values = (
+            study_id,
+            trial_number,
+            params_json,
+            json.dumps(seed_list),
+            int(bool(include_validation)),
+            json.dumps(rows),  # NaN/inf are written as JSON's NaN/Infinity extensions
+            _now(),
+            str(device),
+        )
+        with self._write() as conn:
+            self._require_study(conn, study_id)
+            self._create_evaluations(conn)
+            self._bump_seq(conn)
+            eid = conn.execute(
+                "INSERT INTO evaluations (study_id, trial_number, params, seeds, include_validation, "
+                "per_seed, created_at, device) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
+            ).lastrowid
+        return _evaluation_from_row((eid, *values))
+
+    @_translated
+    def get_evaluations(self, study_id: int) -> list[EvaluationRecord]:
+        """The study's evaluations, oldest first ([] for a file without the table)."""
+        with self._read() as conn:
+            self._require_study(conn, study_id)
+            if "evaluations" not in self._tables(conn):
+                return []
+            rows = conn.execute(
+                "SELECT id, study_id, trial_number, params, seeds, include_validation, per_seed, "
+                "created_at, device FROM evaluations WHERE study_id = ? ORDER BY id",
+                (study_id,),
+            ).fetchall()
+        return [_evaluation_from_row(r) for r in rows]
 
     # -- trials ------------------------------------------------------------------------------
 
@@ -1216,6 +1421,62 @@ class StudyStore:
         if not curves and conn.execute("SELECT 1 FROM trials WHERE id = ?", (trial_id,)).fetchone() is None:
             raise self._trial_not_found(trial_id)
         return curves
+
+    #: Trial ids per ``IN (...)`` list of :meth:`get_curves_many` (under SQLite's variable limit).
+    _CURVES_CHUNK = 500
+
+    @_translated
+    def get_curves_many(
+        self, trial_ids: Sequence[int], metric: str | None = None
+    ) -> dict[int, dict[str, list[tuple[int, float]]]]:
+        """Curves of several trials in one read: trial id -> metric name -> [(step, value), ...]
+        sorted by step. ``metric`` reads only that metric (an index range per trial).
+
+        Every id asked for is a key, in the order given; ids without curves (or without a
+        trial) map to ``{}``. One snapshot, ids sent in chunks of :attr:`_CURVES_CHUNK`.
+        """
+        ids = list(dict.fromkeys(operator.index(t) for t in trial_ids))
+        out: dict[int, dict[str, list[tuple[int, float]]]] = {t: {} for t in ids}
+        name_sql = "" if metric is None else " AND name = ?"
+        name_arg: tuple = () if metric is None else (str(metric),)
+        with self._read() as conn:
+            for i in range(0, len(ids), self._CURVES_CHUNK):
+                chunk = ids[i : i + self._CURVES_CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                for tid, name, step, value, nan in conn.execute(
+                    "SELECT trial_id, name, step, value, value_is_nan FROM trial_metrics "
+                    f"WHERE trial_id IN ({marks}){name_sql} ORDER BY trial_id, name, step",
+                    (*chunk, *name_arg),
+                ):
+                    curve = out[tid].get(name)
+                    if curve is None:
+                        curve = out[tid][name] = []
+                    curve.append((step, _decode_float(value, nan)))  # type: ignore[arg-type]
+        return out
+
+    @_translated
+    def running_elsewhere(self, study_id: int) -> list[tuple[int, int]]:
+        """(trial number, pid) of the study's trials that another live process on this machine
+        is running now - a second run of the same study must not start beside it."""
+        conn = self._conn()
+        rows = conn.execute(
+            "SELECT id, number, pid, hostname FROM trials WHERE study_id = ? AND state = 'running'",
+            (study_id,),
+        ).fetchall()
+        return [
+            (number, pid)
+            for tid, number, pid, host in rows
+            if host == _hostname()
+            and pid is not None
+            and pid != os.getpid()
+            and _pid_alive(pid)
+            and not _is_running_here(self._real, tid)
+        ]
+
+    def forget_running(self, trial_id: int) -> None:
+        """This process no longer runs ``trial_id`` (its end could not be written), so a later
+        :meth:`mark_interrupted` - in this process too - may mark it interrupted."""
+        _unregister(self._real, trial_id)
 
     @_translated
     def mark_interrupted(self, study_id: int | None = None) -> list[int]:

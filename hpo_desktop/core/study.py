@@ -27,7 +27,7 @@ import numpy as np
 from .events import Event, StepReported, StudyFinished, StudyStarted, TrialFinished, TrialStarted
 from .space import Param, SearchSpace
 from .spec import StudySpec
-from .storage import StudyExists, StudyRecord, StudyStore
+from .storage import StorageError, StudyExists, StudyRecord, StudyStore
 from .strategies import Strategy, make_strategy
 from .trial import FrozenTrial, TrialFailed, TrialPruned, TrialState
 
@@ -320,6 +320,37 @@ class Study:
     def n_finished(self) -> int:
         return sum(1 for t in self.trials if t.state.is_finished)
 
+    # -- the queue of enqueued trials -------------------------------------------------------------
+    def enqueue(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Queue a configuration to run next (before the strategy's own points, first in first out).
+
+        ``params`` is checked with :meth:`SearchSpace.check_config` (a :class:`ConfigError` lists
+        every problem and nothing is stored); returns the normalized params that were queued.
+        A queued trial counts toward the budget, and the strategy is told its result.
+        """
+        normalized = self.space.check_config(params)
+        self._store.enqueue_trial(self.study_id, normalized)
+        return normalized
+
+    @property
+    def queued(self) -> list[dict[str, Any]]:
+        """The queued configurations, the next to run first."""
+        return self._store.queued_trials(self.study_id)
+
+    def _next_queued(self) -> dict[str, Any] | None:
+        """Pop the next queued configuration that still fits the space (others are dropped with a
+        warning: the space may have changed since it was queued)."""
+        while True:
+            params = self._store.pop_queued(self.study_id)
+            if params is None:
+                return None
+            try:
+                return self.space.check_config(params)
+            except ValueError as exc:
+                log.warning(
+                    "study '%s': skipped a queued trial that no longer fits the space: %s", self.name, exc
+                )
+
     def set_strategy(self, strategy: Mapping[str, Any]) -> None:
         """Switch strategy (e.g. random -> bayesian); the new one is rebuilt from the stored trials."""
         strategy_dict = _strategy_dict(strategy, None)
@@ -387,6 +418,13 @@ class Study:
                     log.exception("study callback failed on %r", type(event).__name__)
 
         self._store.mark_interrupted(self.study_id)
+        busy = self._store.running_elsewhere(self.study_id)
+        if busy:
+            number, pid = busy[0]
+            raise StudyBusy(
+                f"study '{self.name}' is already running in another process (pid {pid}, trial #{number}). "
+                "Watch it there or in the app's Run page; run it here once that run has stopped."
+            )
         strategy = self.make_strategy()
         trials = self.trials
         finished = sum(1 for t in trials if t.state.is_finished)
@@ -409,11 +447,23 @@ class Study:
             if timeout is not None and time.monotonic() - started >= timeout:
                 reason, message = "timeout", f"stopped after the time limit of {timeout:g} s"
                 break
-            asked = strategy.ask(1)
-            if not asked:
-                reason, message = "exhausted", f"{strategy.name} strategy has no untried points left"
-                break
-            outcome = self._run_trial(objective, asked[0], control, emit)
+            queued = self._next_queued()
+            if queued is not None:
+                try:
+                    outcome = self._run_trial(
+                        objective, queued, control, emit, trial_attrs={"source": "queue"}
+                    )
+                except KeyboardInterrupt:
+                    self._store.enqueue_trial(self.study_id, queued, front=True)  # run it next time
+                    raise
+                if outcome.state == TrialState.INTERRUPTED:
+                    self._store.enqueue_trial(self.study_id, queued, front=True)
+            else:
+                asked = strategy.ask(1)
+                if not asked:
+                    reason, message = "exhausted", f"{strategy.name} strategy has no untried points left"
+                    break
+                outcome = self._run_trial(objective, asked[0], control, emit)
             strategy.tell(outcome.params, outcome.value, outcome.state)
             is_best = False
             if outcome.state == TrialState.COMPLETE and outcome.has_finite_value:
@@ -466,16 +516,41 @@ class Study:
         params: dict[str, Any],
         control: StudyControl,
         emit: Callable[[Event], None],
+        trial_attrs: Mapping[str, Any] | None = None,
     ) -> FrozenTrial:
         study_seed = self.seed
         frozen = self._store.create_trial(
-            self.study_id, params, seed=lambda number: trial_seed(study_seed, number)
+            self.study_id, params, seed=lambda number: trial_seed(study_seed, number), attrs=trial_attrs
         )
+        try:
+            return self._run_created_trial(objective, frozen, control, emit)
+        except StorageError as exc:
+            # The file cannot be written (disk full, read-only, gone): stop the run. Leave the
+            # trial for mark_interrupted if even marking it interrupted cannot be written.
+            try:
+                self._store.finish_trial(
+                    frozen.trial_id,
+                    TrialState.INTERRUPTED,
+                    error=f"the study file could not be written: {exc}",
+                )
+            except StorageError:
+                self._store.forget_running(frozen.trial_id)
+            raise
+
+    def _run_created_trial(
+        self,
+        objective: Objective,
+        frozen: FrozenTrial,
+        control: StudyControl,
+        emit: Callable[[Event], None],
+    ) -> FrozenTrial:
         trial = Trial(self, frozen, control, emit)
         emit(TrialStarted(self.name, frozen.number, dict(frozen.params), trial.seed))
         state, value, metrics, error, attrs = TrialState.COMPLETE, None, {}, None, None
         try:
             result = objective(dict(frozen.params), trial)
+        except StorageError:
+            raise  # our own file failed, not the objective: handled by _run_trial
         except TrialPruned:
             state, metrics = TrialState.PRUNED, dict(trial.last_metrics)
             value = metrics.get(self.metric)
@@ -524,6 +599,10 @@ class Study:
         raise TypeError(
             f"the objective returned {result!r}; expected a number or a dict with '{self.metric}'"
         )
+
+
+class StudyBusy(StorageError):
+    """Another live process is running this study's trials right now."""
 
 
 class AmbiguousStudy(ValueError):

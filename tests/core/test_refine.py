@@ -321,3 +321,50 @@ def test_lineage_survives_reopening(tmp_path):
     Study.create(db, "child", GRID_SPACE, "random", parent="parent").close()
     with Study.open(db, "child") as child:
         assert child.record.parent_id == parent_id
+
+
+# -- the child's spec document (shared by `hpo-desktop refine` and the window's Refine… dialog)
+
+
+def spec_study(db, name="parent", data=None):
+    extra = {
+        "data": data or {"dataset": "csv", "csv": "data/points.csv", "target": "y"},
+        "model": {"kind": "mlp", "epochs": 3},
+        "base_dir": str(db.parent),
+    }
+    space = {"x": Float(0.0, 5.0), "c": Categorical(["a", "b"])}
+    with Study.create(db, name, space, "random", metric="val_loss", seed=7, n_trials=12, spec=extra) as study:
+        study.optimize(lambda p, t: (p["x"] - 1) ** 2 + (0.0 if p["c"] == "a" else 3.0), 12)
+        return study.record, study.trials
+
+
+def test_the_refined_spec_doc_keeps_the_settings_and_takes_the_new_space(tmp_path):
+    from hpo_desktop.core.refine import in_space_count, refined_name, refined_spec_doc
+    from hpo_desktop.core.spec import spec_from_dict
+
+    record, trials = spec_study(tmp_path / "s.db")
+    ref = propose_refinement(SearchSpace.from_dict(record.space), trials, "minimize", top=0.25)
+    doc = refined_spec_doc(record, ref, "parent-refined")
+    assert doc["study"] == {"name": "parent-refined", "metric": "val_loss", "direction": "minimize",
+                            "trials": 12, "seed": 7}  # fmt: skip
+    assert doc["strategy"] == {"kind": "random"}
+    assert doc["model"] == {"kind": "mlp", "epochs": 3}
+    assert doc["data"]["csv"] == str(tmp_path / "data" / "points.csv")  # re-anchored, absolute
+    assert doc["space"] == ref.space.to_dict() != record.space
+    spec = spec_from_dict(doc, source="test")
+    assert spec.name == "parent-refined"
+    n = in_space_count(trials, ref.space)
+    assert 0 < n < len(trials)
+    assert n == sum(1 for t in trials if ref.space.contains(t.params))
+    assert refined_name("parent", ["parent", "parent-refined"]) == "parent-refined-2"
+    assert refined_name("parent", ["parent"]) == "parent-refined"
+
+
+def test_a_study_made_from_python_has_no_refined_spec(tmp_path):
+    from hpo_desktop.core.refine import refined_spec_doc
+
+    with Study.create(tmp_path / "s.db", "api", GRID_SPACE, "random") as study:
+        record = study.record
+    ref = propose_refinement(SearchSpace.from_dict(record.space), [], "minimize")
+    with pytest.raises(ValueError, match="not created from a spec file"):
+        refined_spec_doc(record, ref, "api-refined")

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from hpo_desktop.core.space import (
     Categorical,
+    ConfigError,
     Fixed,
     Float,
     GridTooLarge,
@@ -273,3 +274,72 @@ def test_inactive_params_are_dropped_and_filled():
     assert "momentum" not in space.active(p)
     assert not space.contains(p)  # an inactive param present is not a valid trial
     assert space.fill_inactive(space.active(p))["momentum"] == 0.0
+
+
+# -- a configuration typed by the user (enqueue a trial) ----------------------------------------
+
+
+def typed_space() -> SearchSpace:
+    return SearchSpace(
+        {
+            "learning_rate": Float(1e-4, 0.1, log=True),
+            "layers": Int(1, 4),
+            "width": Int(8, 64, step=8),
+            "optimizer": Categorical(["adam", "sgd"]),
+            "momentum": Float(0.0, 0.9, when={"optimizer": "sgd"}),
+            "batch_size": Fixed(64),
+        }
+    )
+
+
+def test_a_typed_configuration_is_normalized_in_the_space_order():
+    space = typed_space()
+    got = space.check_config(
+        {"optimizer": "adam", "layers": 3.0, "width": 16, "learning_rate": 0.01, "momentum": 0.5}
+    )
+    # 3.0 -> 3 for an int, the inactive momentum dropped, the fixed value filled in
+    assert got == {"learning_rate": 0.01, "layers": 3, "width": 16, "optimizer": "adam", "batch_size": 64}
+    assert list(got) == ["learning_rate", "layers", "width", "optimizer", "batch_size"]
+    assert type(got["layers"]) is int
+    sgd = space.check_config(
+        {"optimizer": "sgd", "layers": 1, "width": 8, "learning_rate": 0.01, "momentum": 0}
+    )
+    assert sgd["momentum"] == 0.0 and type(sgd["momentum"]) is float  # an int for a float param
+    assert space.contains(sgd) and space.contains(got)
+
+
+def test_a_bad_configuration_lists_every_problem_by_parameter():
+    with pytest.raises(ConfigError) as info:
+        typed_space().check_config(
+            {
+                "learning_rate": 2.0,
+                "layers": "3",
+                "width": 12,
+                "optimizer": "adamw",
+                "batch_size": 32,
+                "dropout": 0.1,
+            }
+        )
+    problems = info.value.problems
+    assert "learning_rate: 2.0 is above the upper bound 0.1" in problems
+    assert "layers: '3' is a string; expected a number" in problems
+    assert any(p.startswith("width: 12 is not on its step grid") for p in problems)
+    assert any(p.startswith("optimizer: 'adamw' is not one of the choices") for p in problems)
+    assert any(p.startswith("batch_size: 32 differs from its fixed value 64") for p in problems)
+    assert any(p.startswith("dropout: not a parameter of this search space") for p in problems)
+    assert len(problems) == 6 and str(info.value) == "; ".join(problems)
+    assert isinstance(info.value, ValueError)
+
+
+def test_missing_whole_and_boolean_values_are_refused():
+    space = typed_space()
+    with pytest.raises(ConfigError, match=r"^learning_rate: missing"):
+        space.check_config({"layers": 2, "width": 8, "optimizer": "adam"})
+    with pytest.raises(ConfigError, match="layers: 2.5 is not a whole number"):
+        space.check_config({"learning_rate": 0.01, "layers": 2.5, "width": 8, "optimizer": "adam"})
+    with pytest.raises(ConfigError, match="layers: True is bool; expected a number"):
+        space.check_config({"learning_rate": 0.01, "layers": True, "width": 8, "optimizer": "adam"})
+    with pytest.raises(ConfigError, match="learning_rate: 5e-05 is below the lower bound 0.0001"):
+        space.check_config({"learning_rate": 5e-5, "layers": 1, "width": 8, "optimizer": "adam"})
+    with pytest.raises(ConfigError, match="momentum: missing"):  # active for sgd
+        space.check_config({"learning_rate": 0.01, "layers": 1, "width": 8, "optimizer": "sgd"})

@@ -650,3 +650,100 @@ def test_a_trial_is_found_by_its_number(tmp_path):
         found = store.get_trial_by_number(rec.study_id, 1)
         assert found.params == {"x": 0.2} and found.curves["v"] == [(1, 0.2)]
         assert store.get_trial_by_number(rec.study_id, 7) is None
+
+
+# -- the queue of enqueued trials --------------------------------------------------------------
+
+
+def test_the_queue_is_kept_in_order_survives_reopening_and_bumps_change_seq(path, store):
+    sid = new_study(store).study_id
+    other = new_study(store, "other").study_id
+    seq = store.change_seq()
+    assert store.queued_trials(sid) == [] and store.pop_queued(sid) is None
+    assert store.change_seq() == seq  # an empty pop writes nothing
+    assert store.enqueue_trial(sid, {"lr": 0.01, "act": "relu"}) == 1
+    assert store.enqueue_trial(sid, {"lr": np.float64(0.02), "act": "tanh"}) == 2
+    assert store.enqueue_trial(sid, {"lr": 0.03, "act": "gelu"}) == 3
+    assert store.change_seq() == seq + 3
+    assert store.queued_trials(other) == []
+    store.remove_queued(sid, 1)
+    assert store.change_seq() == seq + 4
+    with pytest.raises(StorageError, match="no queued trial 5 \\(the queue holds 2\\)"):
+        store.remove_queued(sid, 5)
+    with pytest.raises(StorageError, match="no queued trial -1"):
+        store.remove_queued(sid, -1)
+    store.close()
+    with StudyStore(path, readonly=True) as reader:
+        assert reader.queued_trials(sid) == [{"lr": 0.01, "act": "relu"}, {"lr": 0.03, "act": "gelu"}]
+        with pytest.raises(StorageError, match="read-only"):
+            reader.pop_queued(sid)
+    with StudyStore(path) as again:
+        assert again.pop_queued(sid) == {"lr": 0.01, "act": "relu"}
+        assert again.enqueue_trial(sid, {"lr": 0.05, "act": "relu"}, front=True) == 2
+        assert again.pop_queued(sid) == {"lr": 0.05, "act": "relu"}
+        assert again.pop_queued(sid) == {"lr": 0.03, "act": "gelu"}
+        assert again.pop_queued(sid) is None
+        assert "queue" not in again.get_study_by_id(sid).attrs  # an empty queue leaves no trace
+
+
+def test_enqueueing_refuses_bad_values_and_unknown_studies(store):
+    sid = new_study(store).study_id
+    with pytest.raises(ValueError, match="finite"):
+        store.enqueue_trial(sid, {"lr": float("nan")})
+    with pytest.raises(TypeError, match="must be a str, int, float or bool"):
+        store.enqueue_trial(sid, {"lr": [1, 2]})
+    with pytest.raises(StudyNotFound):
+        store.enqueue_trial(sid + 99, {"lr": 0.1})
+    assert store.queued_trials(sid) == []
+
+
+# -- evaluations on the test split ---------------------------------------------------------------
+
+
+def test_evaluations_are_stored_apart_and_read_back_oldest_first(path, store):
+    sid = new_study(store).study_id
+    assert store.get_evaluations(sid) == []  # no table yet: nothing to read, nothing created
+    conn = sqlite3.connect(path)
+    assert "evaluations" not in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    seq = store.change_seq()
+    rec = store.add_evaluation(
+        sid,
+        3,
+        {"lr": 0.01, "act": "relu"},
+        [1000, 1001],
+        False,
+        [{"test_accuracy": 0.9, "test_loss": 0.3}, {"test_accuracy": 0.94, "test_loss": float("nan")}],
+        "CPU (2 threads)",
+    )
+    assert store.change_seq() == seq + 1
+    second = store.add_evaluation(sid, 4, {"lr": 0.02}, [7], True, [{"test_rmse": 1.5}], "cpu")
+    assert (rec.trial_number, rec.seeds, rec.include_validation, rec.device) == (
+        3,
+        [1000, 1001],
+        False,
+        "CPU (2 threads)",
+    )
+    mean, std = rec.summary["test_accuracy"]
+    assert mean == pytest.approx(0.92) and std == pytest.approx(np.std([0.9, 0.94], ddof=1))
+    assert math.isnan(rec.per_seed[1]["test_loss"])
+    assert second.summary == {"test_rmse": (1.5, 0.0)}
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(
+        SCHEMA_VERSION
+    )
+    conn.close()
+    store.close()
+    with StudyStore(path, readonly=True) as reader:
+        got = reader.get_evaluations(sid)
+        assert [e.id for e in got] == [rec.id, second.id]
+        assert (
+            got[1] == second and got[0].params == rec.params and math.isnan(got[0].per_seed[1]["test_loss"])
+        )
+    with StudyStore(path) as writer:
+        with pytest.raises(ValueError, match="one metrics dict per seed"):
+            writer.add_evaluation(sid, 0, {}, [1, 2], False, [{"test_loss": 1.0}], "cpu")
+        with pytest.raises(StudyNotFound):
+            writer.add_evaluation(sid + 9, 0, {}, [1], False, [{"test_loss": 1.0}], "cpu")
+        writer.delete_study(sid)  # a deleted study takes its evaluations with it
+        new_sid = new_study(writer, "again").study_id
+        assert writer.get_evaluations(new_sid) == []
+        assert writer._conn().execute("SELECT COUNT(*) FROM evaluations").fetchone()[0] == 0

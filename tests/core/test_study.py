@@ -9,6 +9,7 @@ import pytest
 
 from hpo_desktop import Categorical, Float, Int, Study, StudyControl, TrialFailed, TrialState
 from hpo_desktop.core.events import StepReported, StudyFinished, StudyStarted, TrialFinished, TrialStarted
+from hpo_desktop.core.space import ConfigError
 from hpo_desktop.core.storage import StudyExists, StudyStore
 from hpo_desktop.core.strategies import StrategyError
 
@@ -309,3 +310,85 @@ def test_best_configuration_can_be_copied_as_json_toml_and_python():
     assert ast.literal_eval(format_config(params, "python")) == params
     with pytest.raises(ValueError, match="choose json, toml or python"):
         format_config(params, "yaml")
+
+
+# -- enqueued trials (refine and iterate) --------------------------------------------------------
+
+
+def test_enqueued_configurations_run_first_with_exactly_those_params(tmp_path):
+    db = tmp_path / "queue.db"
+    study = Study.create(db, "q", SPACE, "random", metric="loss", seed=3, n_trials=4)
+    first = study.enqueue({"x": 1.0, "n": 2.0, "kind": "a"})
+    second = study.enqueue({"kind": "b", "x": -2, "n": 5})
+    assert first == {"x": 1.0, "n": 2, "kind": "a"} and second == {"x": -2.0, "n": 5, "kind": "b"}
+    assert study.queued == [first, second]
+    study.close()
+
+    with Study.open(db) as again:  # the queue survives reopening the file
+        assert again.queued == [first, second]
+        seen: list[dict] = []
+        again.optimize(lambda p, t: seen.append(p) or quadratic(p, t))
+        trials = again.trials
+    assert [t.params for t in trials[:2]] == [first, second]
+    assert [t.attrs.get("source") for t in trials] == ["queue", "queue", None, None]
+    assert len(trials) == 4 and all(
+        t.state == TrialState.COMPLETE for t in trials
+    )  # queued count toward n_trials
+    assert seen[:2] == [first, second]
+    with Study.open(db) as after:
+        assert after.queued == []
+
+
+def test_a_grid_study_is_told_an_enqueued_point_and_skips_it(tmp_path):
+    space = {"a": Categorical([1, 2, 3]), "b": Categorical(["x", "y"])}
+    study = Study.create(tmp_path / "grid.db", "g", space, "grid", metric="loss", n_trials=50)
+    study.enqueue({"a": 2, "b": "y"})
+    done = study.optimize(lambda p, t: p["a"] + (p["b"] == "y"))
+    points = [(t.params["a"], t.params["b"]) for t in study.trials]
+    assert points[0] == (2, "y") and study.trials[0].attrs == {"source": "queue"}
+    assert sorted(points) == sorted({(a, b) for a in (1, 2, 3) for b in ("x", "y")})  # each point once
+    assert done.reason == "exhausted" and len(points) == 6
+    study.close()
+
+
+def test_a_bad_configuration_is_refused_and_nothing_is_queued(tmp_path):
+    study = Study.create(tmp_path / "bad.db", "b", SPACE, "random", metric="loss")
+    with pytest.raises(ConfigError, match="x: 9.0 is above the upper bound 5.0") as info:
+        study.enqueue({"x": 9.0, "n": 1, "kind": "c"})
+    assert len(info.value.problems) == 2 and info.value.problems[1].startswith("kind: 'c'")
+    assert study.queued == []
+    study.store.enqueue_trial(study.study_id, {"x": 0.5, "n": 1, "kind": "a"})
+    study.store.remove_queued(study.study_id, 0)
+    assert study.queued == []
+    study.close()
+
+
+def test_a_queued_configuration_that_no_longer_fits_is_skipped_with_a_warning(tmp_path, caplog):
+    study = Study.create(tmp_path / "stale.db", "s", SPACE, "random", metric="loss", n_trials=2)
+    # queued under an older space: an unknown parameter and x out of range
+    study.store.enqueue_trial(study.study_id, {"x": 50.0, "n": 1, "kind": "a", "old": 1})
+    study.store.enqueue_trial(study.study_id, {"x": 0.0, "n": 1, "kind": "a"})
+    with caplog.at_level("WARNING", logger="hpo_desktop.core.study"):
+        done = study.optimize(quadratic)
+    assert done.reason == "budget"
+    assert "no longer fits the space" in caplog.text and "x: 50.0 is above the upper bound" in caplog.text
+    trials = study.trials
+    assert trials[0].params == {"x": 0.0, "n": 1, "kind": "a"} and trials[0].attrs == {"source": "queue"}
+    assert "source" not in trials[1].attrs and study.queued == []
+    study.close()
+
+
+def test_a_queued_trial_interrupted_by_the_user_goes_back_to_the_front_of_the_queue(tmp_path):
+    study = Study.create(tmp_path / "stop.db", "s", SPACE, "random", metric="loss", n_trials=3)
+    wanted = study.enqueue({"x": 0.0, "n": 1, "kind": "a"})
+    study.enqueue({"x": 1.0, "n": 1, "kind": "b"})
+    control = StudyControl()
+
+    def cancelled_midway(params, trial):
+        control.cancel()
+        return quadratic(params, trial)
+
+    done = study.optimize(cancelled_midway, control=control)
+    assert done.reason == "cancelled" and study.trials[0].state == TrialState.INTERRUPTED
+    assert study.queued[0] == wanted and len(study.queued) == 2
+    study.close()
