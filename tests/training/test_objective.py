@@ -97,7 +97,8 @@ def test_forcing_an_absent_gpu_is_a_clear_error():
 
 
 def test_describe_device():
-    assert describe_device("cpu") == f"CPU ({torch.get_num_threads()} threads)"
+    n = torch.get_num_threads()
+    assert describe_device("cpu") == f"CPU ({n} thread{'s' if n != 1 else ''})"
     assert describe_device("auto").split(" ")[0] in ("CPU", "CUDA:", "Apple")
 
 
