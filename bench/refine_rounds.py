@@ -86,7 +86,9 @@ def one_seed(seed: int, n: int, epochs: int | None, folder: Path) -> dict[str, A
     if epochs is not None:
         model["epochs"] = epochs
     spec = dataclasses.replace(base, seed=seed, model=model)
-    objective = make_objective(spec.data, spec.model, metric=spec.metric, direction=spec.direction, base_dir=spec.base_dir)
+    objective = make_objective(
+        spec.data, spec.model, metric=spec.metric, direction=spec.direction, base_dir=spec.base_dir
+    )
 
     t0 = time.perf_counter()
     single_db = folder / f"single-{seed}.db"
@@ -134,8 +136,10 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     print(f"# refine_rounds: {2 * n} trials in one study vs {n} + refine + {n} (child, warm start)")
-    print(f"# {platform.node()} {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-          f"torch {torch.__version__}, {time.strftime('%Y-%m-%d')}, 1 torch thread")
+    print(
+        f"# {platform.node()} {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+        f"torch {torch.__version__}, {time.strftime('%Y-%m-%d')}, 1 torch thread"
+    )
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:
@@ -158,8 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         vals = [r[key] for r in rows]
         print(f"| {label} | {statistics.median(vals):.4f} | {min(vals):.4f} | {max(vals):.4f} |")
     print()
-    print(f"two rounds at least as good as one study in {wins} of {len(rows)} seeds; "
-          f"median difference {rounds - single:+.4f} ({'met' if rounds >= single else 'NOT met'})")
+    print(
+        f"two rounds at least as good as one study in {wins} of {len(rows)} seeds; "
+        f"median difference {rounds - single:+.4f} ({'met' if rounds >= single else 'NOT met'})"
+    )
     return 0
 
 

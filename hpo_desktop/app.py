@@ -14,6 +14,7 @@ PySide6 is imported only on that path (in :mod:`hpo_desktop.gui.app`).
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import sys
 from collections.abc import Sequence
@@ -21,7 +22,9 @@ from pathlib import Path
 
 from . import cli
 
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+#: Icons and examples: the top-level resources/ folder, installed as the package data
+#: ``hpo_desktop.resources`` (setup.py maps it), so a wheel and a checkout find them alike.
+RESOURCES = Path(str(importlib.resources.files("hpo_desktop.resources")))
 
 #: Set this to keep the demo's and the templates' study files somewhere else (tests do).
 DATA_DIR_ENV = "HPO_DESKTOP_DATA_DIR"

@@ -13,7 +13,7 @@ from .. import __version__
 from .settings import APPLICATION, ORGANIZATION
 
 DISPLAY_NAME = "HPO Desktop"
-DESKTOP_FILE = "hpo-desktop"  # the .desktop file's name, so docks and task bars match the window
+DESKTOP_FILE = "org.hpodesktop.HPODesktop"  # packaging/linux/<this>.desktop: docks and task bars match the window
 
 
 def configure_application(app: QApplication) -> None:

@@ -1,0 +1,1 @@
+"""HPO Desktop's resources (icons, examples), installed as package data: ``hpo_desktop.resources``."""
