@@ -22,13 +22,19 @@ from pathlib import Path
 
 from . import cli
 
-#: Icons and examples: the top-level resources/ folder, installed as the package data
-#: ``hpo_desktop.resources`` (setup.py maps it), so a wheel and a checkout find them alike.
-RESOURCES = Path(str(importlib.resources.files("hpo_desktop.resources")))
+
+def _resources() -> Path:
+    """Icons and examples: the top-level resources/ folder, installed as the package data
+    ``hpo_desktop.resources`` (setup.py maps it), so a wheel and a checkout find them alike."""
+    if getattr(sys, "frozen", False):  # a PyInstaller build: the data lies beside the program
+        return Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "hpo_desktop" / "resources"
+    return Path(str(importlib.resources.files("hpo_desktop.resources")))
+
+
+RESOURCES = _resources()
 
 #: Set this to keep the demo's and the templates' study files somewhere else (tests do).
 DATA_DIR_ENV = "HPO_DESKTOP_DATA_DIR"
-
 
 
 def example_path(name: str = "digits_mlp.toml") -> Path:

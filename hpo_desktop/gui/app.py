@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from pathlib import Path
@@ -13,7 +14,11 @@ from .. import __version__
 from .settings import APPLICATION, ORGANIZATION
 
 DISPLAY_NAME = "HPO Desktop"
-DESKTOP_FILE = "org.hpodesktop.HPODesktop"  # packaging/linux/<this>.desktop: docks and task bars match the window
+#: Milliseconds after which the window quits by itself (packaging smoke tests set it).
+SMOKE_QUIT_ENV = "HPO_DESKTOP_QUIT_AFTER_MS"
+DESKTOP_FILE = (
+    "org.hpodesktop.HPODesktop"  # packaging/linux/<this>.desktop: docks and task bars match the window
+)
 
 
 def configure_application(app: QApplication) -> None:
@@ -81,5 +86,8 @@ def run_gui(args: list[str]) -> int:
 
     # After the window is on screen, so that an error dialog has a parent to sit on.
     QTimer.singleShot(0, start)
+    quit_after = os.environ.get(SMOKE_QUIT_ENV, "")
+    if quit_after.isdigit():  # smoke tests of installed/frozen builds: show, then quit cleanly
+        QTimer.singleShot(int(quit_after), app.quit)
     app.aboutToQuit.connect(window.shutdown)
     return app.exec()
