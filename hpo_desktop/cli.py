@@ -29,6 +29,12 @@ desktop window:
 """
 
 
+TRUST_HELP = (
+    "run the study's script (a [model] or [objective] script is code) without asking, and remember "
+    "its SHA-256 as trusted"
+)
+
+
 class UsageError(Exception):
     """Bad input from the user: printed as one paragraph, exit code 2."""
 
@@ -52,12 +58,27 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--parent", metavar="NAME", help="run it as a child of study NAME (in the same study file, see --db)"
     )
+    run.add_argument("--trust", action="store_true", help=TRUST_HELP)
 
     resume = sub.add_parser("resume", help="continue a study stored in a study file")
     resume.add_argument("db", type=Path, help="a study file (.db)")
     resume.add_argument("--study", help="which study (needed when the file holds several)")
     resume.add_argument("--trials", type=int, help="total number of trials (default: the stored budget)")
     resume.add_argument("--quiet", "-q", action="store_true", help="print only the summary")
+    resume.add_argument("--trust", action="store_true", help=TRUST_HELP)
+
+    init = sub.add_parser(
+        "init", help="write a starting script and spec for your own network or training loop"
+    )
+    init.add_argument(
+        "--template",
+        required=True,
+        choices=("custom-model", "custom-objective"),
+        help="custom-model: your build_model() trained by our trainer; custom-objective: your own loop",
+    )
+    init.add_argument(
+        "dir", type=Path, help="folder to write to (made if missing; files are never overwritten)"
+    )
 
     show = sub.add_parser("show", help="list the studies in a study file with counts and best trials")
     show.add_argument("db", type=Path, help="a study file (.db)")
@@ -206,8 +227,33 @@ def _print_summary(study: Any, done: Any, out: IO[str]) -> None:
 
 
 def _objective_for(
-    data: dict[str, Any], model: dict[str, Any], metric: str, direction: str, base_dir: Path, space: Any
+    data: dict[str, Any],
+    model: dict[str, Any],
+    metric: str,
+    direction: str,
+    base_dir: Path,
+    space: Any,
+    objective: dict[str, Any] | None = None,
+    *,
+    trust: bool = False,
+    err: IO[str] | None = None,
 ):
+    from .training.scripts import make_script_objective, script_path
+
+    script = script_path(model, objective, base_dir)
+    if script is not None:
+        sha256 = _ensure_trusted(script, trust, err or sys.stderr)
+        return make_script_objective(
+            data,
+            model,
+            objective,
+            metric=metric,
+            direction=direction,
+            base_dir=base_dir,
+            space=space,
+            sha256=sha256,
+        )
+
     from .training.objective import make_objective
     from .training.params import check_space
 
@@ -216,10 +262,52 @@ def _objective_for(
     return make_objective(data, model, metric=metric, direction=direction, base_dir=base_dir)
 
 
-def _total_steps(model: dict[str, Any], space: Any) -> int | None:
-    epochs = model.get("epochs")
-    if "epochs" in space:
+def _ensure_trusted(script: Path, trust: bool, err: IO[str]) -> str:
+    """The script's SHA-256 once it is trusted: remembered before, ``--trust``, or a typed "yes"
+    on a terminal. Otherwise a UsageError naming the path and hash (nothing has run)."""
+    from .training.trust import ScriptIdentity, TrustStore
+
+    try:
+        identity = ScriptIdentity.of(script)
+    except OSError as exc:
+        raise UsageError(f"cannot read the script {script}: {exc.strerror or exc}") from None
+    store = TrustStore()
+    if store.is_trusted(identity):
+        return identity.sha256
+    if not trust and _stdin_is_tty():
+        print(
+            f"This study runs a Python script, which can do anything your account can:\n"
+            f"  {identity.path}\n  SHA-256 {identity.sha256}\n\n"
+            + "\n".join(f"  | {line}" for line in identity.head().splitlines())
+            + "\n\nRun it? Type yes to trust this version of the file: ",
+            end="",
+            file=err,
+            flush=True,
+        )
+        trust = sys.stdin.readline().strip().lower() in ("y", "yes")
+        if not trust:
+            raise UsageError(f"not trusted, nothing was run: {identity.path}")
+    if not trust:
+        raise UsageError(
+            f"{identity.path} is a Python script (SHA-256 {identity.sha256}) that has not been trusted "
+            "on this machine. Read it, then run again with --trust to allow it (asked again when it changes)."
+        )
+    store.trust(identity)
+    print(f"trusted {identity.path} (SHA-256 {identity.sha256[:16]}…)", file=err)
+    return identity.sha256
+
+
+def _stdin_is_tty() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _total_steps(model: dict[str, Any] | None, space: Any) -> int | None:
+    if model is None or "epochs" in space:  # None: an [objective] script reports its own steps
         return None
+    epochs = model.get("epochs")
     return epochs if isinstance(epochs, int) else 20
 
 
@@ -229,6 +317,7 @@ def _check_trials(n: int | None) -> None:
 
 
 def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from .core.pruners import pruner_dict
     from .core.spec import load_spec
     from .core.study import create_from_spec
 
@@ -236,7 +325,17 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     spec = load_spec(args.spec)
     db = args.db or spec.path.with_suffix(".db")
     parent_id = _check_parent(db, args.parent, spec.name) if args.parent else None
-    objective = _objective_for(spec.data, spec.model, spec.metric, spec.direction, spec.base_dir, spec.space)
+    objective = _objective_for(
+        spec.data,
+        spec.model,
+        spec.metric,
+        spec.direction,
+        spec.base_dir,
+        spec.space,
+        spec.objective,
+        trust=args.trust,
+        err=err,
+    )
     study = create_from_spec(db, spec, parent=args.parent)
     with study:
         rec = study.record
@@ -252,13 +351,15 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             )
         if rec.strategy != spec.strategy:
             study.set_strategy(spec.strategy)
+        if study.pruner != pruner_dict(spec.pruner):
+            study.set_pruner(spec.pruner)
         print(f"study file: {db}", file=out)
         print(f"device: {getattr(objective, 'device_label', 'cpu')}", file=out)
         return _optimize(
             study,
             objective,
             args.trials or spec.trials,
-            spec.model,
+            None if spec.objective else spec.model,
             spec.max_failures_in_row,
             args.quiet,
             out,
@@ -301,16 +402,27 @@ def cmd_resume(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             )
         base_dir = Path(extra.get("base_dir") or args.db.resolve().parent)
         model = extra.get("model", {})
-        objective = _objective_for(extra["data"], model, study.metric, study.direction, base_dir, study.space)
+        objective = _objective_for(
+            extra["data"],
+            model,
+            study.metric,
+            study.direction,
+            base_dir,
+            study.space,
+            extra.get("objective"),
+            trust=args.trust,
+            err=err,
+        )
         n = args.trials or study.budget or 20
-        return _optimize(study, objective, n, model, 10, args.quiet, out, err)
+        steps_of = None if extra.get("objective") else model
+        return _optimize(study, objective, n, steps_of, 10, args.quiet, out, err)
 
 
 def _optimize(
     study: Any,
     objective: Any,
     n_trials: int,
-    model: dict[str, Any],
+    model: dict[str, Any] | None,
     max_fail: int,
     quiet: bool,
     out: IO[str],
@@ -327,6 +439,10 @@ def _optimize(
             file=err,
         )
         return EXIT_INTERRUPTED
+    finally:
+        close = getattr(objective, "close", None)  # a script's child process
+        if close is not None:
+            close()
     _print_summary(study, done, out)
     return EXIT_OK if done.reason != "failures" else EXIT_INTERNAL
 
@@ -528,6 +644,25 @@ def cmd_evaluate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     return EXIT_OK
 
 
+def cmd_init(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from .training.script_templates import write_template
+
+    if args.dir.exists() and not args.dir.is_dir():
+        raise UsageError(f"{args.dir} is a file, not a folder")
+    try:
+        written = write_template(args.template, args.dir)
+    except FileExistsError as exc:
+        raise UsageError(
+            f"{exc} already exists; nothing was written (init never overwrites a file)"
+        ) from None
+    except OSError as exc:
+        raise UsageError(f"cannot write to {args.dir}: {exc.strerror or exc}") from None
+    for path in written:
+        print(f"wrote {path}", file=out)
+    print(f"\nEdit them, then run the study with:\n  hpo-desktop run {written[-1]} --trust", file=out)
+    return EXIT_OK
+
+
 COMMANDS = {
     "run": cmd_run,
     "resume": cmd_resume,
@@ -536,6 +671,7 @@ COMMANDS = {
     "report": cmd_report,
     "refine": cmd_refine,
     "evaluate": cmd_evaluate,
+    "init": cmd_init,
 }
 
 
@@ -559,6 +695,9 @@ def _user_errors() -> tuple[type[BaseException], ...]:
         EvaluationError,
         ConfigError,
     ]
+    from .training.scripts import ScriptError  # no torch
+
+    errors.append(ScriptError)
     try:
         from .training.datasets import DataError
         from .training.objective import ModelConfigError

@@ -27,8 +27,10 @@ from .events import StepReported, StudyFinished, StudyStarted, TrialFinished, Tr
 from .trial import FrozenTrial, TrialState
 
 __all__ = [
+    "BestTable",
     "Changes",
     "Column",
+    "CompareSeries",
     "HistoryData",
     "LiveTrial",
     "LiveTrials",
@@ -37,13 +39,18 @@ __all__ = [
     "TrialLike",
     "available_metrics",
     "best_number",
+    "best_rows",
     "cell_value",
+    "compare_series",
     "curve_series",
     "format_cell",
     "history_points",
+    "lineage_ids",
     "metric_names",
     "param_names",
     "progress_data",
+    "same_metric",
+    "series_for",
     "sort_key",
     "table_columns",
     "time_left",
@@ -727,3 +734,103 @@ class LiveTrials:
             total_seconds=self._seconds_sum,
             message=self.message,
         )
+
+
+# --------------------------------------------------------------------------------------------
+# comparing studies (a parent and its children, or any studies of one file)
+
+
+@dataclass(frozen=True)
+class CompareSeries:
+    """One study's history for the Compare window: complete trials by the study's own trial
+    number, the best-so-far step line, and its best trial."""
+
+    study_id: int
+    name: str
+    metric: str
+    direction: str
+    parent_id: int | None
+    numbers: np.ndarray  # complete trials with a finite value
+    values: np.ndarray
+    best_x: np.ndarray
+    best_y: np.ndarray
+    n_finished: int  # complete + pruned + failed
+    best_number: int | None
+    best_value: float | None
+    best_params: dict[str, Any]
+
+
+def series_for(record: Any, trials: Iterable[TrialLike]) -> CompareSeries:
+    """A :class:`CompareSeries` from a study record and its trials (no store needed)."""
+    trials = list(trials)
+    h = history_points(trials, record.direction)
+    best = next((t for t in trials if t.number == h.best_number), None)
+    return CompareSeries(
+        study_id=record.study_id,
+        name=record.name,
+        metric=record.metric,
+        direction=record.direction,
+        parent_id=record.parent_id,
+        numbers=h.numbers,
+        values=h.values,
+        best_x=h.best_x,
+        best_y=h.best_y,
+        n_finished=sum(1 for t in trials if t.state in _FINISHED),
+        best_number=h.best_number,
+        best_value=h.best_value,
+        best_params=dict(best.params) if best is not None else {},
+    )
+
+
+def compare_series(store: Any, study_ids: Iterable[int]) -> list[CompareSeries]:
+    """One :class:`CompareSeries` per study id (in the order given), read from ``store``."""
+    out = []
+    for sid in study_ids:
+        record = store.get_study_by_id(sid)
+        out.append(series_for(record, store.get_trials(sid)))
+    return out
+
+
+def same_metric(series: Sequence[CompareSeries]) -> tuple[list[CompareSeries], list[CompareSeries]]:
+    """(the studies with the first one's metric and direction, the others): only studies that
+    optimize the same thing the same way can share an axis."""
+    if not series:
+        return [], []
+    first = series[0]
+    kept = [s for s in series if (s.metric, s.direction) == (first.metric, first.direction)]
+    left = [s for s in series if (s.metric, s.direction) != (first.metric, first.direction)]
+    return kept, left
+
+
+def lineage_ids(records: Iterable[Any], study_id: int) -> list[int]:
+    """The study, its parent and its children (the Compare window's default), in file order."""
+    records = list(records)
+    me = next((r for r in records if r.study_id == study_id), None)
+    if me is None:
+        return []
+    wanted = {study_id, me.parent_id} | {r.study_id for r in records if r.parent_id == study_id}
+    return [r.study_id for r in records if r.study_id in wanted]
+
+
+@dataclass(frozen=True)
+class BestTable:
+    """The best trials of several studies side by side: one row per study."""
+
+    columns: list[str]  # "study", "best trial", the metric, "trials", then every parameter
+    rows: list[list[Any]]  # None where a study has no best trial or lacks the parameter
+
+
+def best_rows(series: Sequence[CompareSeries]) -> BestTable:
+    """The Compare window's table: study, best trial #, best value, finished trials, each param
+    (the union of the studies' parameters, in order of first appearance)."""
+    params: list[str] = []
+    for s in series:
+        params.extend(p for p in s.best_params if p not in params)
+    metric = (
+        series[0].metric if series and all(s.metric == series[0].metric for s in series) else "best value"
+    )
+    rows = [
+        [s.name, s.best_number, s.best_value, s.n_finished, *(s.best_params.get(p) for p in params)]
+        for s in series
+    ]
+    return BestTable(["study", "best trial", metric, "trials", *params], rows)

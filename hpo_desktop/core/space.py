@@ -70,6 +70,10 @@ class Problem:
         return f"parameter '{self.param}': {self.message}" if self.param else self.message
 
 
+#: A parameter that others depend on (a condition's parent) is walked value by value.
+_MAX_BRANCH_VALUES = 100_000
+
+
 def _normalize_when(when: Mapping[str, Any] | None) -> dict[str, tuple[Any, ...]]:
     if not when:
         return {}
@@ -125,6 +129,10 @@ class Param:
     # Numeric interface, overridden where it applies.
     def sample(self, rng: np.random.Generator) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    def grid_count(self) -> int:
+        """How many values :meth:`grid_values` gives (overridden where listing them is costly)."""
+        return len(self.grid_values())
 
     def grid_values(self) -> list[Any]:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -266,6 +274,14 @@ class Float(_Numeric):
     def grid_ready(self) -> bool:
         return self.step is not None or self.grid_points is not None
 
+    def grid_count(self) -> int:
+        """How many grid values, without listing them (a tiny step may mean billions)."""
+        if self.grid_points is not None:
+            return int(self.grid_points)
+        if self.step is not None:
+            return self.n_steps + 1
+        raise ValueError("a float parameter needs a step or grid_points to be used in a grid")
+
     def from_unit(self, u: float) -> float:
         """Map u in [0, 1] to the domain (used by quasi-random designs)."""
         if self.log:
@@ -324,6 +340,14 @@ class Int(_Numeric):
     def grid_ready(self) -> bool:
         return True
 
+    def grid_count(self) -> int:
+        """How many grid values, without listing them when there are many."""
+        if self.grid_points is not None and self.grid_points > 100_000:
+            return min(int(self.grid_points), int(self.high) - int(self.low) + 1)  # an upper bound
+        if self.grid_points is not None:
+            return len(self.grid_values())  # rounding to integers may merge points
+        return (int(self.high) - int(self.low)) // int(self.step or 1) + 1
+
     def contains(self, value: Any) -> bool:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -379,6 +403,9 @@ class Categorical(Param):
         return list(self.choices)
 
     grid_ready: ClassVar[bool] = True
+
+    def grid_count(self) -> int:
+        return len(self.choices)
 
     def contains(self, value: Any) -> bool:
         return any(_same_choice(_plain(value), c) for c in self.choices)
@@ -746,8 +773,11 @@ class SearchSpace(Mapping[str, Param]):
         problems = self.grid_problems()
         if problems:
             raise SpaceError(problems)
-        values = {n: p.grid_values() for n, p in self._params.items()}
+        counts = {n: p.grid_count() for n, p in self._params.items()}
         branch = self._branch_params()
+        if any(counts[n] > _MAX_BRANCH_VALUES for n in branch):
+            return math.prod(counts.values())  # absurd for a condition's parent: refused by size
+        values = {n: self._params[n].grid_values() for n in branch}
         order = self._order
 
         def count(i: int, assigned: dict[str, Any]) -> int:
@@ -758,7 +788,7 @@ class SearchSpace(Mapping[str, Param]):
                 return count(i + 1, assigned)
             if name in branch:
                 return sum(count(i + 1, {**assigned, name: v}) for v in values[name])
-            return len(values[name]) * count(i + 1, assigned)
+            return counts[name] * count(i + 1, assigned)
 
         return count(0, {})
 

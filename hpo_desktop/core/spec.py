@@ -31,7 +31,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-SECTIONS = ("study", "strategy", "data", "model", "space")
+SECTIONS = ("study", "strategy", "data", "model", "space", "objective", "pruner")
+#: Keys of ``[objective]`` (a user objective script, see docs/scripts.md).
+OBJECTIVE_KEYS = ("script", "time_limit")
 STUDY_KEYS = {
     "name": str,
     "metric": str,
@@ -73,6 +75,8 @@ class StudySpec:
     data: dict[str, Any] = field(default_factory=dict)
     model: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    pruner: dict[str, Any] = field(default_factory=dict)  # [pruner]: {"kind": ..., **options}; {} = none
+    objective: dict[str, Any] = field(default_factory=dict)
 
     @property
     def base_dir(self) -> Path:
@@ -97,6 +101,10 @@ class StudySpec:
             out["data"] = dict(self.data)
         if self.model:
             out["model"] = dict(self.model)
+        if self.objective:
+            out["objective"] = dict(self.objective)
+        if self.pruner and self.pruner.get("kind", "none") != "none":
+            out["pruner"] = dict(self.pruner)
         out["space"] = self.space.to_dict()
         return out
 
@@ -106,7 +114,16 @@ class StudySpec:
     @property
     def extra(self) -> dict[str, Any]:
         """What the study store keeps beside the space and strategy ([data], [model], description)."""
-        return {"data": dict(self.data), "model": dict(self.model), "description": self.description}
+        out = {"data": dict(self.data), "model": dict(self.model), "description": self.description}
+        if self.objective:
+            out["objective"] = dict(self.objective)
+        return out
+
+    @property
+    def script(self) -> str | None:
+        """The user script this study runs ([objective] or [model] ``script``), relative to
+        :attr:`base_dir`; None for the built-in networks."""
+        return script_of(self.model, self.objective)
 
 
 def load_spec(path: str | Path) -> StudySpec:
@@ -225,7 +242,99 @@ def spec_from_dict(
         data=dict(doc.get("data", {})),
         model=dict(doc.get("model", {})),
         path=path,
+        pruner=_check_pruner(doc, seed, direction, fail),
+        objective=_check_scripts(doc, path, fail),
     )
+
+
+def script_of(model: Mapping[str, Any], objective: Mapping[str, Any] | None) -> str | None:
+    """The script named by an ``[objective]`` or ``[model]`` table (None: the built-in networks)."""
+    if objective and objective.get("script"):
+        return str(objective["script"])
+    script = model.get("script") if isinstance(model, Mapping) else None
+    return str(script) if script else None
+
+
+def _check_scripts(doc: Mapping[str, Any], path: Path | None, fail: Any) -> dict[str, Any]:
+    """Check ``[objective]`` and ``[model] script`` / ``time_limit`` (the file must exist when
+    the spec has a path; nothing is read or run). Returns the [objective] table."""
+    objective = dict(doc.get("objective", {}))
+    model = doc.get("model", {})
+    for key in objective:
+        if key not in OBJECTIVE_KEYS:
+            raise fail(
+                f"[objective] unknown key '{key}' (allowed: {', '.join(OBJECTIVE_KEYS)})", "objective", key
+            )
+    if "objective" in doc and "script" not in objective:
+        raise fail("[objective] needs a 'script' (e.g. script = \"train.py\")", "objective")
+    if objective and "script" in model:
+        raise fail(
+            "[model] script cannot be combined with [objective]: use [objective] for a script that "
+            "trains by itself, or [model] script for a network our trainer trains",
+            "model",
+            "script",
+        )
+    for unused in ("data", "model"):
+        if objective and doc.get(unused):
+            raise fail(
+                f"[{unused}] is not used with [objective]: the objective script loads its own data and "
+                f"builds its own model (leave [{unused}] out)",
+                unused,
+            )
+    for section, table in (("objective", objective), ("model", model)):
+        if section == "model" and "script" not in table:
+            if "time_limit" in table:
+                raise fail("[model] time_limit applies to a [model] script only", "model", "time_limit")
+            continue
+        if not table:
+            continue
+        script = table["script"]
+        if not isinstance(script, str) or not script.strip():
+            raise fail(
+                f"[{section}] script must be the path of a .py file, got {script!r}", section, "script"
+            )
+        if not script.endswith(".py"):
+            raise fail(f"[{section}] script must be a .py file, got {script!r}", section, "script")
+        if section == "model" and "kind" in table:
+            raise fail(
+                "[model] kind cannot be combined with script: the script's build_model is the network",
+                "model",
+                "kind",
+            )
+        if path is not None:
+            file = path.parent / script
+            if not file.is_file():
+                raise fail(f"[{section}] script '{script}' not found (looked for {file})", section, "script")
+        if "time_limit" in table:
+            limit = table["time_limit"]
+            ok = isinstance(limit, (int, float)) and not isinstance(limit, bool)
+            if not ok or not math.isfinite(limit) or limit <= 0:
+                raise fail(
+                    f"[{section}] time_limit must be a positive number of seconds, got {limit!r}",
+                    section,
+                    "time_limit",
+                )
+    return objective
+
+
+def _check_pruner(doc: Mapping[str, Any], seed: Any, direction: str, fail: Any) -> dict[str, Any]:
+    """Check ``[pruner]`` (kind + that pruner's options); returns it, or {} for none."""
+    from .pruners import PRUNERS, PrunerError, make_pruner
+
+    table = dict(doc.get("pruner", {}))
+    if not table:
+        return {}
+    kind = table.get("kind")
+    if kind is None:
+        raise fail(f"[pruner] needs a 'kind' ({', '.join(PRUNERS)})", "pruner")
+    if kind not in PRUNERS:
+        raise fail(f"[pruner] kind must be one of {', '.join(PRUNERS)}; got {kind!r}", "pruner", "kind")
+    try:
+        make_pruner(table, direction=direction, seed=seed)
+    except PrunerError as exc:
+        bad_key = next((k for k in table if k != "kind" and f"'{k}'" in str(exc)), None)
+        raise fail(f"[pruner] {exc}", "pruner", bad_key) from None
+    return {} if kind == "none" else table
 
 
 def _check_type(section: str, key: str, value: Any, typ: type, fail: Any) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from .events import Event, StepReported, StudyFinished, StudyStarted, TrialFinished, TrialStarted
+from .pruners import Pruner, make_pruner, pruner_dict
 from .space import Param, SearchSpace
 from .spec import StudySpec
 from .storage import StorageError, StudyExists, StudyRecord, StudyStore
@@ -102,13 +103,22 @@ class Trial:
     """What the objective receives: the params, a seed, and a way to report progress."""
 
     def __init__(
-        self, study: Study, frozen: FrozenTrial, control: StudyControl, emit: Callable[[Event], None]
+        self,
+        study: Study,
+        frozen: FrozenTrial,
+        control: StudyControl,
+        emit: Callable[[Event], None],
+        pruner: Pruner | None = None,
     ):
         self._study = study
         self._frozen = frozen
         self._control = control
         self._emit = emit
+        self._pruner = pruner
         self._pruned = False
+        self.pruned_at: int | None = None  # the step at which the pruner stopped this trial
+        self.pruned_by: str | None = None  # the pruner's reason
+        self.curve: list[tuple[int, float]] = []  # (step, value) reports of the study metric
         self.last_metrics: dict[str, float] = {}
         self.last_step: int | None = None
 
@@ -140,7 +150,33 @@ class Trial:
         self._study._store.report(self._frozen.trial_id, step, values)
         self.last_step = step
         self.last_metrics.update(values)
+        metric = self._study.metric
+        if metric in values:
+            if self.curve and self.curve[-1][0] >= step:  # a step reported again replaces it
+                self.curve = sorted({**dict(self.curve), step: values[metric]}.items())
+            else:
+                self.curve.append((step, values[metric]))
+            if self._pruner is not None and not self._pruned:
+                self._consult_pruner(step)
         self._emit(StepReported(self._study.name, self.number, step, values))
+
+    def _consult_pruner(self, step: int) -> None:
+        try:
+            reason = self._pruner.check(self.number, self.curve)  # type: ignore[union-attr]
+        except Exception:  # a pruner bug must not lose the trial
+            log.exception("the pruner failed on trial %d; it goes on unpruned", self.number)
+            return
+        if reason:
+            self._pruned, self.pruned_at, self.pruned_by = True, step, reason
+
+    @property
+    def pruned(self) -> bool:
+        """True once the study's pruner decided to stop this trial (see :attr:`pruned_by`)."""
+        return self._pruned
+
+    def should_prune(self) -> bool:
+        """True once the study's pruner decided to stop this trial (Optuna's name for it)."""
+        return self._pruned
 
     def should_stop(self) -> bool:
         """True when the user cancelled (or a pruner stopped this trial). Blocks while paused."""
@@ -160,6 +196,7 @@ class Study:
         self._record = record
         self._owns_store = owns_store
         self.space = SearchSpace.from_dict(record.space)
+        self._pruner: Pruner | None = None  # built by optimize() from the stored trials
 
     # -- construction ----------------------------------------------------------------
     @classmethod
@@ -178,16 +215,20 @@ class Study:
         spec: Mapping[str, Any] | None = None,
         parent: str | None = None,
         load_if_exists: bool = False,
+        pruner: str | Mapping[str, Any] | None = None,
     ) -> Study:
         """Create a study in ``path`` (the file is created if needed).
 
         ``strategy`` is a registry name ("grid", "random", "bayesian") with
-        ``strategy_options``, or a dict ``{"kind": ..., **options}``. Raises
-        ValueError subclasses with a clear message for a bad space, strategy,
-        metric or direction before anything is written.
+        ``strategy_options``, or a dict ``{"kind": ..., **options}``. ``pruner``
+        is a pruner name ("median", "asha", "hyperband", "patience", "none") or a
+        dict ``{"kind": ..., **options}``; it is kept in the study's attrs under
+        "pruner". Raises ValueError subclasses with a clear message for a bad
+        space, strategy, pruner, metric or direction before anything is written.
         """
         space = SearchSpace.coerce(space)
         strategy_dict = _strategy_dict(strategy, strategy_options)
+        pruner_table = pruner_dict(pruner)
         if direction not in ("minimize", "maximize"):
             raise ValueError(f"direction must be 'minimize' or 'maximize', got {direction!r}")
         if not isinstance(metric, str) or not metric.strip():
@@ -198,6 +239,7 @@ class Study:
             raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}")
         # Build once so a bad option or a too-large grid fails before the file is touched.
         _build_strategy(strategy_dict, space, seed, direction)
+        make_pruner(pruner_table, direction=direction, seed=seed)
         store = StudyStore(path)
         try:
             parent_id = store.get_study(parent).study_id if parent else None
@@ -212,6 +254,7 @@ class Study:
                     budget=n_trials,
                     parent_id=parent_id,
                     spec=dict(spec) if spec else None,
+                    attrs={"pruner": pruner_table} if pruner_table["kind"] != "none" else None,
                 )
             except StudyExists:
                 if not load_if_exists:
@@ -291,6 +334,11 @@ class Study:
         return dict(self._record.strategy)
 
     @property
+    def pruner(self) -> dict[str, Any]:
+        """The pruner table ``{"kind": ..., **options}`` (``{"kind": "none"}`` without one)."""
+        return pruner_dict(self._record.attrs.get("pruner"))
+
+    @property
     def trials(self) -> list[FrozenTrial]:
         """Every trial, ordered by number (final metrics, no curves)."""
         return self._store.get_trials(self.study_id)
@@ -357,7 +405,32 @@ class Study:
         _build_strategy(strategy_dict, self.space, self.seed, self.direction)  # fails early on bad options
         self._record = self._store.update_study(self.study_id, strategy=strategy_dict)
 
+    def set_pruner(self, pruner: str | Mapping[str, Any] | None) -> None:
+        """Change the pruner between runs (None or "none": no pruning). Checked before it is stored;
+        trials already run keep their state."""
+        table = pruner_dict(pruner)
+        make_pruner(table, direction=self.direction, seed=self.seed)  # fails early on bad options
+        attrs = dict(self._store.get_study_by_id(self.study_id).attrs)  # fresh: keep the queue
+        if table["kind"] == "none":
+            attrs.pop("pruner", None)
+        else:
+            attrs["pruner"] = table
+        self._record = self._store.update_study(self.study_id, attrs=attrs)
+
     # -- the loop ----------------------------------------------------------------------
+    def make_pruner(self) -> Pruner | None:
+        """The study's pruner, rebuilt from the stored complete and pruned trials' curves of the
+        study metric (so it decides as before a restart), or None when the study has none."""
+        table = self.pruner
+        if table["kind"] == "none":
+            return None
+        pruner = make_pruner(table, direction=self.direction, seed=self.seed)
+        done = self._store.get_trials(self.study_id, states=(TrialState.COMPLETE, TrialState.PRUNED))
+        curves = self._store.get_curves_many([t.trial_id for t in done], self.metric)  # one read
+        for t in done:
+            pruner.observe(t.number, t.state, curves[t.trial_id].get(self.metric, ()))
+        return pruner
+
     def make_strategy(self) -> Strategy:
         """A strategy rebuilt from the space and every stored trial (never unpickled)."""
         strategy = _build_strategy(self._record.strategy, self.space, self.seed, self.direction)
@@ -426,6 +499,7 @@ class Study:
                 "Watch it there or in the app's Run page; run it here once that run has stopped."
             )
         strategy = self.make_strategy()
+        self._pruner = self.make_pruner()
         trials = self.trials
         finished = sum(1 for t in trials if t.state.is_finished)
         best = best_of(trials, self.direction)
@@ -544,7 +618,8 @@ class Study:
         control: StudyControl,
         emit: Callable[[Event], None],
     ) -> FrozenTrial:
-        trial = Trial(self, frozen, control, emit)
+        pruner = self._pruner
+        trial = Trial(self, frozen, control, emit, pruner)
         emit(TrialStarted(self.name, frozen.number, dict(frozen.params), trial.seed))
         state, value, metrics, error, attrs = TrialState.COMPLETE, None, {}, None, None
         try:
@@ -579,9 +654,14 @@ class Study:
         if state == TrialState.FAILED and control.cancelled and error is not None:
             # A trial that broke while the user was stopping is not a real failure.
             state = TrialState.INTERRUPTED
-        return self._store.finish_trial(
+        if state == TrialState.PRUNED and trial.pruned_by is not None:
+            attrs = {**(attrs or {}), "pruned_at": trial.pruned_at, "pruned_by": trial.pruned_by}
+        done = self._store.finish_trial(
             frozen.trial_id, state, value=value, metrics=metrics, error=error, attrs=attrs
         )
+        if pruner is not None:
+            pruner.observe(done.number, done.state, trial.curve)
+        return done
 
     def _result_metrics(self, result: Any) -> dict[str, float]:
         if hasattr(result, "item") and not isinstance(result, Mapping):
@@ -650,6 +730,7 @@ def create_from_spec(
         spec=extra,
         parent=parent,
         load_if_exists=load_if_exists,
+        pruner=getattr(spec, "pruner", None),
     )
 
 

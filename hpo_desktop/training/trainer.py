@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -44,6 +44,10 @@ METRIC_DIRECTIONS: dict[str, str] = {
 EVAL_CHUNK = 16384
 #: How often (seconds) the trainer asks ``trial.should_stop()`` in the middle of a long epoch.
 STOP_CHECK_INTERVAL = 0.5
+
+#: ``model_fn(params, input_shape, n_outputs) -> nn.Module``: a network other than the built-in ones
+#: (a user's ``build_model``, see :mod:`hpo_desktop.training.scripts`).
+ModelFn = Callable[[Mapping[str, Any], tuple[int, ...], int], nn.Module]
 
 
 class TrialHandle(Protocol):
@@ -205,6 +209,7 @@ def _fit(
     keep_model: bool,
     cuda_graphs: bool,
     progress: _Progress,
+    model_fn: ModelFn | None = None,
 ) -> TrainResult:
     started = time.perf_counter()
     device = dd.device
@@ -217,10 +222,18 @@ def _fit(
         raise ValueError(f"metric {metric!r} needs a validation split")
 
     _seed_everything(int(trial.seed))
-    with torch.device("meta"):  # the size first, for the out-of-memory message, at no cost
-        progress.n_params = n_params = count_parameters(build_model(kind, p, dd.input_shape, dd.n_outputs))
-    with device:  # weights are created (and initialized) on the device itself
-        model = build_model(kind, p, dd.input_shape, dd.n_outputs)
+    if model_fn is None:
+        with torch.device("meta"):  # the size first, for the out-of-memory message, at no cost
+            progress.n_params = count_parameters(build_model(kind, p, dd.input_shape, dd.n_outputs))
+        with device:  # weights are created (and initialized) on the device itself
+            model = build_model(kind, p, dd.input_shape, dd.n_outputs)
+    else:  # a user's network: built as written (no meta-device pass), then moved
+        model = model_fn(p, dd.input_shape, dd.n_outputs)
+        if not isinstance(model, nn.Module):
+            raise TrialFailed(f"build_model returned {type(model).__name__}, not a torch.nn.Module")
+        model = model.to(device)
+        progress.n_params = count_parameters(model)
+    n_params = progress.n_params
     amp_dtype = amp_dtype_for(device, amp)
     scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
     opt = LeanOptimizer(model.parameters(), p, fast=scaler is None)
@@ -370,6 +383,7 @@ def train(
     direction: str = "minimize",
     keep_model: bool = False,
     cuda_graphs: bool = True,
+    model_fn: ModelFn | None = None,
 ) -> TrainResult:
     """Train one network and report every epoch through ``trial``.
 
@@ -378,6 +392,7 @@ def train(
     ``metric``/``direction`` plus ``best_epoch``, ``epochs_run``, ``n_params`` and
     ``train_seconds``; with ``keep_model`` also the network holding the best epoch's weights.
     On CUDA, full batches replay a captured CUDA graph unless ``cuda_graphs`` is False.
+    ``model_fn(params, input_shape, n_outputs)`` replaces the built-in network of ``kind``.
 
     Raises :class:`TrialFailed` when the loss diverges or the GPU runs out of memory. When
     ``trial.should_stop()`` says so, it stops and returns what it reached.
@@ -385,7 +400,9 @@ def train(
     progress = _Progress()
     failure: TrialFailed | None = None
     try:
-        return _fit(data, params, trial, kind, amp, metric, direction, keep_model, cuda_graphs, progress)
+        return _fit(
+            data, params, trial, kind, amp, metric, direction, keep_model, cuda_graphs, progress, model_fn
+        )
     except TrialFailed as exc:
         # Drop the traceback: its frames hold the model and optimizer, which must be freed first.
         failure = exc.with_traceback(None)

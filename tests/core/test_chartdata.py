@@ -262,3 +262,93 @@ def test_a_better_finished_trial_becomes_best_and_changes_are_row_updates():
     ch = book.take_changes()
     assert ch.new == (2,) and ch.updated == (1,) and (ch.best_before, ch.best) == (1, 2)
     assert book.n_finished == 3  # the re-finished trial is not counted twice
+
+
+# -- comparing studies ---------------------------------------------------------------------
+
+
+def _two_studies(tmp_path):
+    """A parent (4 trials) and a child (3 trials) with a 'lr' parameter, plus an unrelated study
+    optimizing another metric."""
+    from hpo_desktop import Float, Study
+
+    db = tmp_path / "c.db"
+    space = {"lr": Float(0.0, 1.0)}
+    values = iter([0.5, 0.3, 0.4, 0.2, 0.25, 0.1, 0.15, 7.0])
+    with Study.create(db, "parent", space, "random", seed=0) as s:
+        s.optimize(lambda p, t: next(values), 4)
+    with Study.create(db, "child", space, "random", seed=1, parent="parent") as s:
+        s.optimize(lambda p, t: next(values), 3)
+    with Study.create(db, "other", space, "random", metric="acc", direction="maximize") as s:
+        s.optimize(lambda p, t: next(values), 1)
+    return db
+
+
+def test_compare_series_gives_each_study_its_history_and_best_so_far(tmp_path):
+    from hpo_desktop.core.chartdata import compare_series
+    from hpo_desktop.core.storage import StudyStore
+
+    db = _two_studies(tmp_path)
+    with StudyStore(db, readonly=True) as store:
+        ids = {r.name: r.study_id for r in store.list_studies()}
+        parent, child = compare_series(store, [ids["parent"], ids["child"]])
+    assert (parent.name, child.name) == ("parent", "child")
+    assert child.parent_id == parent.study_id
+    assert list(parent.numbers) == [0, 1, 2, 3] and list(parent.values) == [0.5, 0.3, 0.4, 0.2]
+    assert list(child.numbers) == [0, 1, 2]  # numbered within the child
+    assert child.best_number == 1 and child.best_value == 0.1 and child.n_finished == 3
+    # best-so-far in steps: 0.5, 0.3, 0.3, 0.2
+    assert list(parent.best_y) == [0.5, 0.5, 0.3, 0.3, 0.3, 0.3, 0.2, 0.2]
+    assert set(child.best_params) == {"lr"}
+
+
+def test_only_studies_with_the_first_ones_metric_are_compared(tmp_path):
+    from hpo_desktop.core.chartdata import compare_series, same_metric
+    from hpo_desktop.core.storage import StudyStore
+
+    db = _two_studies(tmp_path)
+    with StudyStore(db, readonly=True) as store:
+        series = compare_series(store, [r.study_id for r in store.list_studies()])
+    kept, left = same_metric(series)
+    assert [s.name for s in kept] == ["parent", "child"]
+    assert [s.name for s in left] == ["other"]
+    kept, left = same_metric(series[::-1])
+    assert [s.name for s in kept] == ["other"] and len(left) == 2
+    assert same_metric([]) == ([], [])
+
+
+def test_the_best_table_puts_the_best_trials_side_by_side(tmp_path):
+    from hpo_desktop.core.chartdata import best_rows, compare_series, series_for
+    from hpo_desktop.core.storage import StudyRecord, StudyStore
+
+    db = _two_studies(tmp_path)
+    with StudyStore(db, readonly=True) as store:
+        ids = {r.name: r.study_id for r in store.list_studies()}
+        series = compare_series(store, [ids["parent"], ids["child"]])
+    table = best_rows(series)
+    assert table.columns == ["study", "best trial", "value", "trials", "lr"]
+    assert [r[:4] for r in table.rows] == [["parent", 3, 0.2, 4], ["child", 1, 0.1, 3]]
+    assert table.rows[1][4] == series[1].best_params["lr"]
+    # a study without a complete trial, with other params: empty cells, the union of params
+    rec = StudyRecord(9, "empty", "value", "minimize", {}, {}, None, None, "2026-01-01T00:00:00")
+    failed = FrozenTrial(9, 1, 0, S.FAILED, {"wd": 0.1}, None)
+    table = best_rows([*series, series_for(rec, [failed])])
+    assert table.rows[2] == ["empty", None, None, 1, None]
+
+
+def test_lineage_ids_are_the_study_its_parent_and_its_children():
+    from types import SimpleNamespace as R
+
+    from hpo_desktop.core.chartdata import lineage_ids
+
+    records = [
+        R(study_id=1, parent_id=None),
+        R(study_id=2, parent_id=1),
+        R(study_id=3, parent_id=2),
+        R(study_id=4, parent_id=None),
+        R(study_id=5, parent_id=2),
+    ]
+    assert lineage_ids(records, 2) == [1, 2, 3, 5]
+    assert lineage_ids(records, 4) == [4]
+    assert lineage_ids(records, 1) == [1, 2]
+    assert lineage_ids(records, 99) == []

@@ -185,6 +185,20 @@ def test_grid_needs_steps_for_floats_and_refuses_huge_grids():
     assert info.value.size == 100_000_000
 
 
+def test_a_grid_of_billions_of_points_is_sized_without_listing_them():
+    """Found by the spec fuzzer: a tiny float step used to list every grid value first."""
+    space = SearchSpace.from_dict(
+        {
+            "x": {"type": "float", "low": 0, "high": 1e6, "step": 1e-6},
+            "n": {"type": "int", "low": 0, "high": 10**12},
+            "c": {"type": "categorical", "choices": ["a", "b"]},
+        }
+    )
+    assert space.grid_size() == (10**12 + 1) * (10**12 + 1) * 2  # before the fix: hung listing 10**12 floats
+    with pytest.raises(GridTooLarge, match="1,000,000,000,002,000,000,000,001|grid"):
+        next(space.grid())
+
+
 def test_log_grid_points_are_geometric():
     space = SearchSpace({"lr": Float(1e-4, 1e-1, log=True, grid_points=4)})
     assert [c["lr"] for c in space.grid()] == pytest.approx([1e-4, 1e-3, 1e-2, 1e-1])

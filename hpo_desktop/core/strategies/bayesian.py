@@ -84,9 +84,9 @@ look attractive. So:
 * While no finite value exists yet, such points are **held back** (the model
   does not see them; they still count as evaluated and are never proposed
   again) and are taught as soon as a finite value exists.
-* A PRUNED trial with a finite value is taught that value: its last reported
-  metric, usually worse than where it would have ended — which is why it was
-  stopped.
+* A PRUNED trial with a finite value is taught that value: the metric it had
+  reached when the pruner stopped it (see docs/pruning.md), usually worse than
+  where it would have ended — which is why it was stopped.
 * An INTERRUPTED trial only releases its pending point; nothing is learned.
 
 Conditional parameters
