@@ -216,6 +216,16 @@ def test_help_and_version():
     assert code == 0 and "run" in out and "export" in out
 
 
+@pytest.mark.parametrize("command", sorted(cli.COMMANDS))
+def test_every_subcommand_has_help_and_a_line_in_the_readme_usage(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main([command, "--help"])
+    assert info.value.code == 0 and f"usage: hpo-desktop {command}" in capsys.readouterr().out
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    usage = readme.split("### Usage reference", 1)[1].split("\n## ", 1)[0]
+    assert f"hpo-desktop {command} " in usage and f"| `{command}` |" in usage
+
+
 def test_report_writes_an_html_page_with_charts_and_insights(spec, tmp_path):
     pytest.importorskip("PySide6")
     assert run_cli("run", str(spec), "--trials", "6")[0] == 0

@@ -95,6 +95,10 @@ def spec_for_record(record: StudyRecord, db_path: Path) -> tuple[StudySpec, Path
         doc["data"] = dict(extra["data"])
     if extra.get("model"):
         doc["model"] = dict(extra["model"])
+    if extra.get("objective"):  # a user's own training loop (docs/scripts.md)
+        doc["objective"] = dict(extra["objective"])
+    if isinstance(record.attrs.get("pruner"), dict):  # kept in the study's attrs (docs/pruning.md)
+        doc["pruner"] = dict(record.attrs["pruner"])
     doc["space"] = record.space
     base_dir = Path(extra.get("base_dir") or Path(db_path).resolve().parent)
     spec = spec_from_dict(doc, source=f"study '{record.name}'", path=base_dir / f"{record.name}.toml")
@@ -103,7 +107,8 @@ def spec_for_record(record: StudyRecord, db_path: Path) -> tuple[StudySpec, Path
 
 def why_not_runnable(record: StudyRecord) -> str | None:
     """A reason when the window has no objective for a stored study (made from Python, say)."""
-    if not (record.spec or {}).get("data"):
+    extra = record.spec or {}
+    if not extra.get("data") and not extra.get("objective"):
         return (
             f"Study '{record.name}' was created from Python, without a [data] section, so the window "
             "has nothing to train; continue it with Study.open(...).optimize(objective)."

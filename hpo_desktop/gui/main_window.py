@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QStackedWidget,
     QTabWidget,
@@ -26,12 +27,14 @@ from PySide6.QtWidgets import (
 
 from .. import __version__
 from ..app import demo_db, example_path
+from ..core.evaluation import EvaluationRecord
 from ..core.events import StudyFinished, TrialFinished
 from ..core.export import export_text, write_atomically
 from ..core.spec import SpecError, StudySpec, load_spec
 from ..core.storage import StorageError, StudyStore
 from . import settings
 from .analysis.analysis_page import AnalysisPage
+from .compare_view import CompareWindow
 from .document import (
     SPEC_SUFFIXES,
     STUDY_SUFFIXES,
@@ -43,12 +46,17 @@ from .document import (
     why_not_runnable,
     with_absolute_data_paths,
 )
+from .enqueue_dialog import EnqueueDialog, describe_config
+from .evaluate_dialog import EvaluateDialog, result_text
+from .evaluations_panel import EvaluationsPanel
 from .live.live_page import LivePage
 from .live.run_progress import RunProgress
 from .log_pane import LogPane
 from .navigator import NEW_ROW, POLL_MS, StudyNavigator, finished_count
+from .refine_dialog import RefineDialog
 from .setup.setup_page import SetupPage
 from .theme import icon
+from .trust_dialog import confirm_trust
 from .welcome import WelcomePage, templates
 from .worker import RunRequest, StudyOpened, StudyRunner
 
@@ -82,6 +90,7 @@ class MainWindow(QMainWindow):
         self.welcome = WelcomePage()
         self.setup = SetupPage()
         self.live = LivePage()
+        self.live.details.log_reader = self._stored_trial_log
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.setup, "Setup")
@@ -90,13 +99,15 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.analysis, "Analysis")
         # one selection: a trial picked on either page is highlighted on both
         self.live.trial_selected.connect(self.analysis.select_trial)
+        self.live.clone_requested.connect(self.enqueue_dialog)
+        self.live.evaluate_requested.connect(self.evaluate_dialog)
         self.analysis.trial_selected.connect(self.live.select_trial)
-        # Brushing the parallel coordinates filters the Run page's trials table.
-        self.analysis.filtered.connect(
-            lambda numbers: self.live.table.set_number_filter(
-                numbers if self.analysis.parallel.brushes else None
-            )
+        # Brushing the parallel coordinates filters the Run page's trials table (the Analysis
+        # page's other views fade the trials outside the brush themselves).
+        self.analysis.brush_changed.connect(
+            lambda numbers: self.live.table.set_number_filter(None if numbers is None else sorted(numbers))
         )
+        self.analysis.brush_changed.connect(self.live.set_brush_filter)  # and fades the history
         self.tabs.currentChanged.connect(lambda _i: self._sync_progress())
         self.pages = QStackedWidget()
         self.pages.addWidget(self.welcome)
@@ -116,6 +127,14 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
         self.resizeDocks([self.nav_dock], [250], Qt.Orientation.Horizontal)
         self.resizeDocks([self.log_dock], [150], Qt.Orientation.Vertical)
+        # Test-set evaluations: their own dock (tabbed with the log), apart from the search's results.
+        self.evaluations = EvaluationsPanel()
+        self.evaluations_dock = QDockWidget("Test Set")
+        self.evaluations_dock.setObjectName("evaluations-dock")
+        self.evaluations_dock.setWidget(self.evaluations)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.evaluations_dock)
+        self.tabifyDockWidget(self.log_dock, self.evaluations_dock)
+        self.log_dock.raise_()
 
         # -- status bar ----------------------------------------------------------------------
         self.state_label = QLabel()
@@ -143,6 +162,8 @@ class MainWindow(QMainWindow):
         self._make_actions()
         self._make_menus()
         self._make_toolbar()
+        self._make_queue_actions()
+        self._make_lineage_actions()
 
         self.welcome.template_chosen.connect(self.new_from_template)
         self.welcome.open_requested.connect(self.open_dialog)
@@ -423,6 +444,7 @@ class MainWindow(QMainWindow):
         self._show_spec(spec, locked=False)
         self.live.clear()
         self.analysis.set_study(None, None)
+        self.evaluations.set_study(None, None)
         self._sync_progress()
         self.navigator.set_new_study(spec.name)
         self.navigator.select(NEW_ROW)
@@ -483,9 +505,11 @@ class MainWindow(QMainWindow):
             self.doc.base_dir = base_dir
             self.setup.setEnabled(True)
             self._show_spec(spec, locked=n_trials > 0)
+            self._show_parent_of(record)
         self.navigator.select(study_id)
         self.live.set_study(self.reader, study_id)
         self.analysis.set_study(self.reader, study_id)
+        self.evaluations.set_study(self.reader, study_id)
         self.log.metric_name = record.metric
         self._sync_progress()
         self._show_tab(self.live if n_trials else self.setup)
@@ -497,6 +521,7 @@ class MainWindow(QMainWindow):
             self.doc.not_runnable = "This study file holds no studies yet; File ▸ New Study starts one in it."
         self.live.set_study(None, None)
         self.analysis.set_study(None, None)
+        self.evaluations.set_study(None, None)
         self.setup.setEnabled(False)
         self._sync_progress()
         self._update_actions()
@@ -527,6 +552,7 @@ class MainWindow(QMainWindow):
                 reader = None
         self.live.set_study(None, None)
         self.analysis.set_study(None, None)
+        self.evaluations.set_study(None, None)
         self.navigator.set_store(reader)
         self.reader = reader
         if old is not None and old is not reader:
@@ -574,6 +600,7 @@ class MainWindow(QMainWindow):
             return
         self.live.set_study(self.reader, doc.study_id)
         self.analysis.set_study(self.reader, doc.study_id)
+        self.evaluations.set_study(self.reader, doc.study_id)
         self.setup.set_locked(summary.n_trials > 0)
         self._sync_progress()
         self._update_actions()
@@ -838,6 +865,11 @@ class MainWindow(QMainWindow):
             return False, f"Fix the setup first: {problem}" if problem else "Fix the setup first."
         if not doc.is_new and doc.study_id is not None:
             summary = self.navigator.summary(doc.study_id)
+            if summary is not None and summary.counts.get("running", 0):
+                return False, (
+                    "This study is running in another window or process; this window shows its "
+                    "trials as they finish. Start it here once that run has stopped."
+                )
             if summary is not None:
                 done = finished_count(summary)
                 budget = self.setup.trials()
@@ -857,7 +889,16 @@ class MainWindow(QMainWindow):
         spec = self._current_spec()
         if spec is None:
             return False
+        script_sha256 = None
+        if spec.script is not None:  # a user's script is code: ask before its first run
+            script_sha256 = confirm_trust(self.doc.base_dir / spec.script, self)
+            if script_sha256 is None:
+                self.statusBar().showMessage("Not started: the study's script was not trusted.", 8000)
+                return False
         db = self.doc.db_path or demo_db()
+        # A child set up by Refine… is created with its parent (same file) and warm-starts from it.
+        parent = self.setup.parent_study() if self.doc.is_new else None
+        parent_trials = self.setup.parent_trials()
         if self.doc.is_new:
             taken = self.navigator.names() if self.reader is not None else []
             name = unique_name(spec.name, taken)
@@ -867,6 +908,8 @@ class MainWindow(QMainWindow):
                 )
                 spec = replace(spec, name=name)
                 self._show_spec(spec, locked=False)
+                if parent is not None:
+                    self.setup.set_parent(parent, parent_trials)
             db.parent.mkdir(parents=True, exist_ok=True)
         request = RunRequest(
             db_path=db,
@@ -874,6 +917,8 @@ class MainWindow(QMainWindow):
             n_trials=spec.trials,
             base_dir=self.doc.base_dir,
             max_failures_in_row=spec.max_failures_in_row,
+            parent=parent,
+            script_sha256=script_sha256,
         )
         self.setup.set_locked(True)
         self.log.metric_name = spec.metric
@@ -924,8 +969,20 @@ class MainWindow(QMainWindow):
         self.navigator.select(info.study_id)
         self.live.set_study(self.reader, info.study_id)
         self.analysis.set_study(self.reader, info.study_id)
+        self.evaluations.set_study(self.reader, info.study_id)
         settings.add_recent_file(info.db_path)
         self._update_actions()
+
+    def _stored_trial_log(self, number: int) -> str | None:
+        """What a script printed in trial ``number`` of the shown study (a read-only read)."""
+        doc, reader = self.doc, self.reader
+        if doc is None or reader is None or doc.study_id is None:
+            return None
+        try:
+            trial = reader.get_trial_by_number(doc.study_id, number, with_curves=False)
+        except StorageError:
+            return None
+        return None if trial is None else trial.attrs.get("log")
 
     def _on_event(self, event: object) -> None:
         self.live.on_event(event)
@@ -985,6 +1042,303 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     # ======================================================================================
+    # queued trials and test-set evaluations (issue 6)
+
+    def _make_queue_actions(self) -> None:
+        """Study ▸ Enqueue Trial… (Ctrl+E) and Evaluate on Test Set… (Ctrl+T)."""
+        self.act_enqueue = self._action(
+            "&Enqueue Trial…",
+            self.enqueue_dialog,
+            "Ctrl+E",
+            None,
+            "Type a configuration (prefilled with the best trial's) to run before the strategy's next",
+        )
+        self.act_evaluate = self._action(
+            "Evaluate on &Test Set…",
+            self.evaluate_dialog,
+            "Ctrl+T",
+            None,
+            "Retrain a trial's configuration with several seeds and score the held-out test split",
+        )
+        menu = getattr(self, "study_menu", None)
+        if menu is None:  # the Study menu sits before View; made here unless it exists already
+            menu = self.study_menu = QMenu("&Study", self)
+            self.menuBar().insertMenu(self.view_menu.menuAction(), menu)
+        else:
+            menu.addSeparator()
+        menu.addAction(self.act_enqueue)
+        menu.addAction(self.act_evaluate)
+        self.view_menu.addAction(self.evaluations_dock.toggleViewAction())
+        self.evaluations.evaluate_requested.connect(lambda: self.evaluate_dialog())
+        self.evaluations.trial_selected.connect(self.live.select_trial)
+        self.evaluations.trial_selected.connect(self.analysis.select_trial)
+        self._evaluate: EvaluateDialog | None = None
+
+    def _update_queue_actions(self) -> None:
+        shown = self.reader is not None and self.doc is not None and self.doc.study_id is not None
+        shown = shown and not self.doc.is_new
+        self.act_enqueue.setEnabled(shown)
+        done = 0
+        if shown:
+            summary = self.navigator.summary(self.doc.study_id)
+            done = summary.counts.get("complete", 0) + summary.counts.get("pruned", 0) if summary else 0
+        if self.runner.running:
+            why = "Wait for the running study to stop (evaluating trains on the same cores)."
+        elif not done:
+            why = "A study with a complete trial is needed."
+        else:
+            why = ""
+        self.act_evaluate.setEnabled(shown and not why)
+        tip = "Retrain a trial's configuration with several seeds and score the held-out test split"
+        self.act_evaluate.setToolTip(tip if not why else f"{tip}. {why}")
+
+    def enqueue_dialog(self, number: int | None = None) -> EnqueueDialog | None:
+        """Open the Enqueue Trial dialog, prefilled with trial ``number`` (else the best trial)."""
+        record = self._shown_record()
+        if record is None:
+            self.warn("Nothing to enqueue into", "Open a study file with a study (or run one) first.")
+            return None
+        try:
+            dialog = EnqueueDialog.for_trial(self.reader, record.study_id, number, parent=self)
+        except (StorageError, ValueError) as exc:
+            self.warn("Cannot enqueue a trial", str(exc))
+            return None
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.enqueued.connect(self._on_enqueued)
+        dialog.open()
+        return dialog
+
+    def _on_enqueued(self, params: dict) -> None:
+        record = self._shown_record()
+        name = record.name if record else "the study"
+        ok, why = self.can_start()
+        if self.runner.running:
+            when = "it runs next"
+        elif ok:
+            when = "it runs first when the study continues (F5)"
+        else:
+            when = f"it runs first when the study continues; {why[:1].lower()}{why[1:]}"
+        self.log.info(f"Queued a trial for '{name}' ({describe_config(params)}); {when.rstrip('.')}.")
+        self.statusBar().showMessage(f"Trial queued; {when.rstrip('.')}.", 8000)
+        self._update_actions()
+
+    def evaluate_dialog(self, number: int | None = None) -> EvaluateDialog | None:
+        """Open the Evaluate on Test Set dialog for trial ``number`` (else the best trial)."""
+        if self._evaluate is not None and self._evaluate.isVisible():
+            self._evaluate.raise_()
+            return self._evaluate
+        record = self._shown_record()
+        if record is None:
+            self.warn("Nothing to evaluate", "Open a study file with a study (or run one) first.")
+            return None
+        if self.runner.running:
+            self.warn(
+                "A study is running",
+                "Evaluate when the study has stopped: the evaluation trains on the same cores.",
+            )
+            return None
+        try:
+            dialog = EvaluateDialog.for_study(self.reader, record.study_id, number, parent=self)
+        except StorageError as exc:
+            self.warn("Cannot evaluate", str(exc))
+            return None
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.evaluated.connect(self._on_evaluated)
+        dialog.destroyed.connect(self._forget_evaluate_dialog)
+        self._evaluate = dialog
+        dialog.open()
+        return dialog
+
+    def _forget_evaluate_dialog(self, *_args) -> None:
+        self._evaluate = None
+
+    def _on_evaluated(self, record: EvaluationRecord) -> None:
+        self.log.info(result_text(record))
+        self.evaluations.refresh()
+        self.evaluations_dock.show()
+        self.evaluations_dock.raise_()
+
+    # ======================================================================================
+    # refine (child studies) and compare
+
+    def _make_lineage_actions(self) -> None:
+        """Study ▸ Refine… (Ctrl+R) and Compare Studies… (Ctrl+Shift+C)."""
+        self.act_refine = self._action(
+            "&Refine…",
+            self.refine_dialog,
+            "Ctrl+R",
+            "refine",
+            "Propose a narrower search space from the shown study's best trials; run it as a child study",
+        )
+        self.act_compare = self._action(
+            "&Compare Studies…",
+            self.compare_dialog,
+            "Ctrl+Shift+C",
+            "compare",
+            "Overlay the histories and best trials of studies in this file (a parent and its children)",
+        )
+        self._refine: RefineDialog | None = None
+        self.compare_window: CompareWindow | None = None
+        menu = getattr(self, "study_menu", None)
+        if menu is None:  # the Study menu sits before View; made here unless it exists already
+            menu = self.study_menu = QMenu("&Study", self)
+            self.menuBar().insertMenu(self.view_menu.menuAction(), menu)
+        else:
+            menu.addSeparator()
+        menu.addAction(self.act_refine)
+        menu.addAction(self.act_compare)
+        self.toolbar.addSeparator()
+        self.toolbar.addAction(self.act_refine)
+        self.toolbar.addAction(self.act_compare)
+        self.navigator.file_changed.connect(self._reload_compare)
+        self.navigator.store_changed.connect(self._reload_compare)  # another file: its studies
+        self.runner.running_changed.connect(lambda _running: self._reload_compare())  # our own runs
+
+    def _update_lineage_actions(self) -> None:
+        doc = self.doc
+        complete = 0
+        if self.reader is not None and doc is not None and doc.study_id is not None and not doc.is_new:
+            summary = self.navigator.summary(doc.study_id)
+            complete = summary.counts.get("complete", 0) if summary else 0
+        tip = "Propose a narrower search space from the shown study's best trials; run it as a child study"
+        why = ""
+        if self.runner.running:
+            why = "Wait for the running study to stop."
+        elif not complete:
+            why = "Show a study with complete trials first."
+        self.act_refine.setEnabled(not why)
+        self.act_refine.setToolTip(f"{tip}. {why}" if why else tip)
+        has_studies = self.reader is not None and any(
+            s.counts.get("complete", 0) for s in self.navigator.summaries
+        )
+        self.act_compare.setEnabled(has_studies)
+
+    def refine_dialog(self) -> RefineDialog | None:
+        """Study ▸ Refine…: the proposal for the shown study (accepting sets up its child)."""
+        from ..core.space import SearchSpace, SpaceError
+        from ..core.trial import TrialState
+
+        if self._refuse_while_running():
+            return None
+        record = self._shown_record()
+        if record is None:
+            self.warn(
+                "Nothing to refine",
+                "Show a study with complete trials first: Refine… proposes a narrower search space "
+                "from its best trials.",
+            )
+            return None
+        if not (record.spec or {}).get("data"):
+            self.warn(
+                "Cannot refine this study here",
+                f"Study '{record.name}' was created from Python, without a [data] section, so the window "
+                "cannot run a child of it. Refine it from Python with "
+                "hpo_desktop.core.refine.propose_refinement.",
+            )
+            return None
+        trials = self.reader.get_trials(record.study_id)
+        if not any(t.state == TrialState.COMPLETE and t.has_finite_value for t in trials):
+            self.warn(
+                "Nothing to refine", f"Study '{record.name}' has no complete trial yet; run some first."
+            )
+            return None
+        try:
+            space = SearchSpace.from_dict(record.space)
+        except SpaceError as exc:
+            self.warn("Cannot refine this study", f"Its stored search space cannot be read: {exc}")
+            return None
+        dialog = RefineDialog(record, space, trials, self)
+        dialog.accepted.connect(lambda: self._on_refine_accepted(dialog))
+        dialog.finished.connect(lambda _r: setattr(self, "_refine", None))
+        self._refine = dialog
+        dialog.open()  # window-modal, without blocking the event loop
+        return dialog
+
+    def _show_parent_of(self, record) -> None:
+        """A stored child study shows the study it refines on the Setup page."""
+        if record.parent_id is None or self.reader is None:
+            return
+        try:
+            parent = self.reader.get_study_by_id(record.parent_id)
+            trials = self.reader.get_trials(record.parent_id)
+        except StorageError:
+            return
+        self.setup.set_parent(parent.name, trials)
+
+    def _on_refine_accepted(self, dialog: RefineDialog) -> None:
+        refinement = dialog.refinement()
+        if refinement is not None:
+            self.open_refined(dialog.record, refinement, dialog.trials)
+
+    def open_refined(self, record, refinement, trials) -> bool:
+        """Put a child of ``record`` with the refined space on the Setup page, as a new study in
+        the same file; Start creates it with its parent recorded (it warm-starts from ``trials``
+        inside its space). The user may edit the space, strategy and budget first."""
+        from ..core.refine import refined_name, refined_spec_doc
+        from ..core.spec import spec_from_dict
+
+        if self.reader is None or self._refuse_while_running() or not self._maybe_discard_changes():
+            return False
+        name = refined_name(record.name, self.navigator.names())
+        base_dir = Path((record.spec or {}).get("base_dir") or self.reader.path.parent)
+        try:
+            doc = refined_spec_doc(record, refinement, name)
+            spec = spec_from_dict(doc, source=f"refined study '{name}'", path=base_dir / f"{name}.toml")
+        except ValueError as exc:  # SpecError too
+            self.warn("Cannot refine this study", str(exc))
+            return False
+        self.doc = Document(db_path=self.reader.path, base_dir=base_dir)
+        self._show_spec(spec, locked=False)
+        self.setup.set_parent(record.name, list(trials))
+        self.live.clear()
+        self.analysis.set_study(None, None)
+        self.evaluations.set_study(None, None)
+        self._sync_progress()
+        self.navigator.set_new_study(name, parent=record.study_id)
+        self.navigator.select(NEW_ROW)
+        self.log.info(
+            f"Refined '{record.name}' into the new study '{name}'; edit it on the Setup page, then Start "
+            "(it runs as a child of the refined study)."
+        )
+        self.pages.setCurrentWidget(self.tabs)
+        self._show_tab(self.setup)
+        self._update_actions()
+        return True
+
+    def compare_dialog(self) -> CompareWindow | None:
+        """Study ▸ Compare Studies…: the shown study, its parent and children checked."""
+        from ..core.chartdata import lineage_ids
+
+        if self.reader is None:
+            self.warn("Nothing to compare", "Open a study file first.")
+            return None
+        records = self.reader.list_studies()
+        if not records:
+            self.warn("Nothing to compare", "This study file holds no studies yet.")
+            return None
+        doc = self.doc
+        if doc is not None and doc.study_id is not None and not doc.is_new:
+            ids = lineage_ids(records, doc.study_id)
+        else:
+            ids = [records[-1].study_id]
+        if self.compare_window is None:
+            self.compare_window = CompareWindow(self.reader, ids, self)
+        else:
+            self.compare_window.set_store(self.reader, ids)
+        self.compare_window.show()
+        self.compare_window.raise_()
+        self.compare_window.activateWindow()
+        return self.compare_window
+
+    def _reload_compare(self) -> None:
+        window, store = self.compare_window, self.navigator.store  # set before self.reader is
+        if window is not None and window.isVisible():
+            if window.store is store:
+                window.reload()
+            else:
+                window.set_store(store)
+
+    # ======================================================================================
     # window state
 
     def _update_actions(self) -> None:
@@ -1014,6 +1368,8 @@ class MainWindow(QMainWindow):
         self.act_report.setEnabled(can_export)
         for action in self.act_copy_best.values():
             action.setEnabled(can_export)
+        self._update_queue_actions()
+        self._update_lineage_actions()
         self._update_state_label()
         self._update_title()
 
@@ -1163,6 +1519,8 @@ class MainWindow(QMainWindow):
         if self.runner.running and not self.runner.stop_and_wait(30_000):
             return  # still running: leave the references alone rather than destroy a running thread
         self._shut_down = True
+        if self._evaluate is not None:  # cancel an evaluation and let its pool thread end
+            self._evaluate.wait(30_000)
         settings.save_window(self.saveGeometry(), self.saveState())
         doc = self.doc
         if doc is not None and not doc.is_new and doc.db_path is not None and doc.db_path.exists():
@@ -1174,6 +1532,7 @@ class MainWindow(QMainWindow):
             self._stale_marker.join(2.0)
         self.live.set_study(None, None)
         self.analysis.set_study(None, None)
+        self.evaluations.set_study(None, None)
         if self.reader is not None:
             self.navigator.set_store(None)
             self.reader.close()

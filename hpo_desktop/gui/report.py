@@ -30,7 +30,9 @@ def _ensure_app():
     app = QApplication.instance()
     if app is None:
         if sys.platform.startswith("linux") and not (
-            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")
+            os.environ.get("DISPLAY")
+            or os.environ.get("WAYLAND_DISPLAY")
+            or os.environ.get("QT_QPA_PLATFORM")
         ):
             os.environ["QT_QPA_PLATFORM"] = "offscreen"
         app = QApplication([])
@@ -73,7 +75,9 @@ def prepare_folder(out_dir: Path) -> Path:
     return out_dir
 
 
-def write_report(store: StudyStore, study_id: int, out_dir: Path, *, width: int = 1200, height: int = 640) -> Path:
+def write_report(
+    store: StudyStore, study_id: int, out_dir: Path, *, width: int = 1200, height: int = 640
+) -> Path:
     """Draw every analysis view of the study into ``out_dir`` and write ``index.html`` there."""
     from .analysis.analysis_page import AnalysisPage
 

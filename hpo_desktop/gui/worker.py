@@ -27,6 +27,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..core.events import StepReported, StudyFinished
+from ..core.pruners import pruner_dict
 from ..core.spec import StudySpec
 from ..core.study import Study, StudyControl, create_from_spec
 
@@ -43,6 +44,8 @@ class RunRequest:
     """What to run: ``spec`` (from the SetupPage) in the study file ``db_path``.
 
     ``n_trials`` is the study's total budget. ``base_dir`` anchors relative paths of [data].
+    ``parent`` names the study (in the same file) that a new study refines: it is created as
+    that study's child and warm-starts from the parent's trials inside its space.
     """
 
     db_path: Path
@@ -50,6 +53,10 @@ class RunRequest:
     n_trials: int
     base_dir: Path
     max_failures_in_row: int = 10
+    parent: str | None = None
+    #: The SHA-256 the user trusted for the spec's script (see trust_dialog); the child refuses
+    #: to run a file whose content no longer matches it.
+    script_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,7 @@ def user_error_types() -> tuple[type[BaseException], ...]:
     from ..core.strategies import StrategyError
     from ..training.datasets import DataError
     from ..training.objective import ModelConfigError
+    from ..training.scripts import ScriptError
 
     return (
         RunSetupError,
@@ -81,6 +89,7 @@ def user_error_types() -> tuple[type[BaseException], ...]:
         StrategyError,
         DataError,
         ModelConfigError,
+        ScriptError,
     )
 
 
@@ -94,6 +103,8 @@ def _same_definition(record: Any, spec: StudySpec) -> bool:
         and record.seed == spec.seed
         and stored.get("data") == spec.data
         and stored.get("model") == spec.model
+        and stored.get("objective", {}) == spec.objective
+        and pruner_dict(record.attrs.get("pruner")) == pruner_dict(spec.pruner)
     )
 
 
@@ -108,7 +119,12 @@ def open_study_for_run(request: RunRequest) -> Study:
 
     def create(load: bool) -> Study:
         return create_from_spec(
-            request.db_path, spec, n_trials=request.n_trials, base_dir=request.base_dir, load_if_exists=load
+            request.db_path,
+            spec,
+            n_trials=request.n_trials,
+            base_dir=request.base_dir,
+            load_if_exists=load,
+            parent=request.parent,
         )
 
     study = create(True)
@@ -127,6 +143,8 @@ def open_study_for_run(request: RunRequest) -> Study:
             )
         if rec.strategy != spec.strategy:
             study.set_strategy(spec.strategy)
+        if study.pruner != pruner_dict(spec.pruner):
+            study.set_pruner(spec.pruner)
     except BaseException:
         study.close()
         raise
@@ -189,27 +207,54 @@ class StudyWorker(QObject):
         finally:
             self.done.emit()
 
-    def _run(self) -> None:
+    def _make_objective(self) -> tuple[Any, str]:
+        """The objective and a one-line data summary. A spec's script is started (in a child
+        process) and checked here, off the GUI thread, and only once the user has trusted it."""
         from ..training.objective import make_objective
         from ..training.params import check_space
 
         req = self.request
         spec = req.spec
-        leave_a_core_for_the_window()
+        if spec.script is not None:
+            from ..training.scripts import make_script_objective
+
+            if req.script_sha256 is None:
+                raise RunSetupError(f"The script {spec.script} has not been trusted, so it was not run.")
+            self.log.emit("info", f"Script: {spec.script} (runs in its own process)")
+            script_objective = make_script_objective(
+                spec.data,
+                spec.model,
+                spec.objective,
+                metric=spec.metric,
+                direction=spec.direction,
+                base_dir=req.base_dir,
+                space=spec.space,
+                sha256=req.script_sha256,
+            )
+            return script_objective, script_objective.data_summary
         check_space(spec.space)
         objective = make_objective(
             spec.data, spec.model, metric=spec.metric, direction=spec.direction, base_dir=req.base_dir
         )
+        return objective, objective.data.summary()
+
+    def _run(self) -> None:
+        req = self.request
+        leave_a_core_for_the_window()
+        objective, data_summary = self._make_objective()
         self.log.emit("info", f"Device: {objective.device_label}")
-        self.log.emit("info", f"Data: {objective.data.summary()}")
+        self.log.emit("info", f"Data: {data_summary}")
         if self.control.cancelled:
+            objective.release()
             return
-        study = open_study_for_run(req)
+        try:
+            study = open_study_for_run(req)
+        except BaseException:
+            objective.release()  # a script's child process must not outlive the run
+            raise
         try:
             self.opened.emit(
-                StudyOpened(
-                    req.db_path, study.study_id, study.name, objective.device_label, objective.data.summary()
-                )
+                StudyOpened(req.db_path, study.study_id, study.name, objective.device_label, data_summary)
             )
             # Let the GUI load what is stored before new events arrive, so nothing is shown twice.
             self.ready.wait(10.0)

@@ -2,6 +2,9 @@
 
     python tests/gui/shot_analysis.py [OUT_DIR]     # default /tmp: analysis_<view>.png
 
+(and ``analysis_<view>_brushed.png`` of slice, trade-offs and all curves with a brush on the
+parallel coordinates' metric axis).
+
 ``make_analysis_study`` (shared with the tests) writes a finished study of a 4-parameter mixed
 space (a log float, an int, a float, a categorical) with complete, pruned and failed trials and
 per-epoch curves.
@@ -108,6 +111,22 @@ def main(out_dir: str = "/tmp") -> None:
             path = out / f"analysis_{view.slug}.png"
             page.grab().save(str(path))
             print("wrote", path, page.compute_ms.get(view.slug))
+            if view is page.parallel:
+                page.parallel.clear_brushes()  # the other views' shots show every trial
+        # a brush on the metric's better half: the other views fade the trials outside it
+        page.show_view(page.parallel)
+        app.processEvents()
+        page.parallel.set_brush(len(page.parallel._data.axes) - 1, 0.55, 1.0)
+        for view in (page.slice, page.tradeoffs, page.curves):
+            page.show_view(view)
+            for _ in range(3):
+                app.processEvents()
+                page.wait_idle()
+            app.processEvents()
+            path = out / f"analysis_{view.slug}_brushed.png"
+            page.grab().save(str(path))
+            print("wrote", path)
+        page.parallel.clear_brushes()
         from shot_live import _dark_palette  # noqa: PLC0415 - run as a script from tests/gui
 
         app.setPalette(_dark_palette())

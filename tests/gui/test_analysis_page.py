@@ -55,6 +55,13 @@ def settle(qtbot, page, view=None):
     return view
 
 
+def shown_numbers(scatter):
+    """The trial numbers a scatter item shows (a brush hides points instead of removing them)."""
+    from hpo_desktop.gui.analysis.base import shown_numbers as shown
+
+    return shown(scatter)
+
+
 def complete_numbers(store, sid):
     return sorted(t.number for t in store.get_trials(sid) if t.state == TrialState.COMPLETE)
 
@@ -201,6 +208,146 @@ def test_parallel_brushing_and_top_k_filter(page, study, qtbot):
 
     view.top.setValue(20)
     qtbot.waitUntil(lambda: view.line_count() == int(np.ceil(0.2 * total)), timeout=5000)
+
+
+def test_brushing_the_parallel_view_fades_the_other_views_and_clearing_restores_them(page, study, qtbot):
+    store, sid = study
+    page.set_study(store, sid)
+    for view in (page.slice, page.contour, page.tradeoffs, page.curves):
+        settle(qtbot, page, view)  # computed once, before any brush
+    computed = dict(page.compute_counts)
+    parallel = settle(qtbot, page, page.parallel)
+    axis = len(parallel._data.axes) - 1
+    with qtbot.waitSignal(page.brush_changed, timeout=2000) as sig:
+        parallel.set_brush(axis, 0.5, 1.0)  # the better half of the metric
+    kept = sig.args[0]
+    assert isinstance(kept, frozenset) and 0 < len(kept) < parallel._data.numbers.size
+    assert kept == frozenset(parallel.filtered_numbers()) == page.brush_filter
+
+    # slice: the passing trials in colour, the others faded, in every parameter's plot
+    settle(qtbot, page, page.slice)
+    for sc, faded in zip(page.slice._scatters, page.slice._faded, strict=True):
+        shown, grey = set(shown_numbers(sc)), set(shown_numbers(faded))
+        assert shown and shown <= kept and not grey & kept
+    n_slice = len(page.slice._points[0][2])
+    n_pass = len(shown_numbers(page.slice._scatters[0]))
+    assert 0 < n_pass < n_slice
+    assert page.slice.status.text() == f"{n_pass} of {n_slice} trials pass the brush"
+
+    # contour: the same surface (not refitted), the points outside the brush faded
+    settle(qtbot, page, page.contour)
+    assert set(shown_numbers(page.contour.points)) <= kept
+    assert shown_numbers(page.contour.faded)
+    assert "pass the brush" in page.contour.status.text()
+
+    # trade-offs: the front of all trials stays; points outside the brush are faded
+    settle(qtbot, page, page.tradeoffs)
+    t = page.tradeoffs
+    passing = set(shown_numbers(t.others)) | set(shown_numbers(t.front))
+    assert passing and passing <= kept and not set(shown_numbers(t.faded)) & kept
+    assert len(passing) + len(shown_numbers(t.faded)) == len(t._data.numbers)
+    assert t.status.text().endswith(f"{len(passing)} of {len(t._data.numbers)} trials pass the brush")
+
+    # all curves: only the passing trials' curves in colour
+    settle(qtbot, page, page.curves)
+    c = page.curves
+    assert c.passing_curve_count() == len(kept & set(c.shown_numbers())) > 0
+    assert c.passing_curve_count() < c.curve_count()
+    assert f"{c.passing_curve_count()} of {c.curve_count()} trials pass the brush" in c.status.text()
+
+    assert "brush does not apply" in settle(qtbot, page, page.importance).status.text()
+    for slug in ("slice", "contour", "tradeoffs", "curves"):
+        assert page.compute_counts[slug] == computed[slug], slug  # a redraw, nothing recomputed
+
+    # clearing the brushes restores every view
+    settle(qtbot, page, page.parallel)
+    with qtbot.waitSignal(page.brush_changed, timeout=2000) as sig:
+        parallel.clear_brushes()
+    assert sig.args == [None] and page.brush_filter is None
+    settle(qtbot, page, page.slice)
+    assert page.slice.faded_count() == 0 and page.slice.point_count() == 4 * n_slice
+    assert "brush" not in page.slice.status.text()
+    settle(qtbot, page, page.tradeoffs)
+    assert not shown_numbers(t.faded)
+    assert len(shown_numbers(t.others)) + len(shown_numbers(t.front)) == len(t._data.numbers)
+    settle(qtbot, page, page.curves)
+    assert c.passing_curve_count() == c.curve_count() and "brush" not in c.status.text()
+    assert page.compute_counts["slice"] == computed["slice"]
+
+
+def test_all_curves_reads_only_the_curves_it_shows(page, study, qtbot, monkeypatch):
+    from hpo_desktop.gui.analysis import simple_views
+
+    store, sid = study
+    monkeypatch.setattr(simple_views, "MAX_CURVES", 10)
+    reads: list[tuple[list[int], str | None]] = []
+    real = store.get_curves_many
+
+    def spy(trial_ids, metric=None):
+        reads.append((list(trial_ids), metric))
+        return real(trial_ids, metric)
+
+    monkeypatch.setattr(store, "get_curves_many", spy)
+    page.set_study(store, sid)
+    view = settle(qtbot, page, page.curves)
+    trials = store.get_trials(sid)
+    finished = [t for t in trials if t.state.is_finished]
+    assert len(finished) > 10
+    # the best two (a fifth of 10) and the latest eight, in number order
+    best = sorted((t for t in finished if t.state == TrialState.COMPLETE), key=lambda t: -t.value)[:2]
+    latest = [t.number for t in finished if t.number not in {b.number for b in best}][-8:]
+    assert view.shown_numbers() == sorted({b.number for b in best} | set(latest))
+    assert "10 of" in view.status.text() and "the best and the latest" in view.status.text()
+    shown_ids = {t.trial_id for t in finished if t.number in set(view.shown_numbers())}
+    read_ids = {i for ids, _m in reads for i in ids}
+    assert read_ids <= shown_ids  # no other trial's curves were read
+    assert {m for _ids, m in reads} <= {None, "val_accuracy"}
+    assert view.metric_combo.currentText() == "val_accuracy"
+    items = {view.metric_combo.itemText(i) for i in range(view.metric_combo.count())}
+    assert items == {"val_accuracy", "val_loss", "train_loss"}
+
+    # another metric: read (if not already read with the metric names) for the shown trials only
+    reads.clear()
+    drawn = view.draw_count
+    view.metric_combo.setCurrentText("val_loss")
+    qtbot.waitUntil(lambda: view.draw_count > drawn and not page.busy(), timeout=10_000)
+    assert all(m == "val_loss" and set(ids) <= shown_ids for ids, m in reads)
+    number, _state, steps, vals = view._series[-1]
+    tid = next(t.trial_id for t in finished if t.number == number)
+    assert list(zip(steps.tolist(), vals.tolist(), strict=True))[:2] == store.get_curves(tid)["val_loss"][:2]
+
+    # a brush: the passing trials' curves come first
+    parallel = settle(qtbot, page, page.parallel)
+    parallel.set_brush(len(parallel._data.axes) - 1, 0.5, 1.0)
+    kept = page.brush_filter
+    view = settle(qtbot, page, page.curves)
+    shown = set(view.shown_numbers())
+    assert shown <= kept if len(kept) >= 10 else kept <= shown
+    assert "passing the brush first" in view.status.text()
+
+
+def test_flipping_back_to_a_drawn_view_paints_it_from_a_pixmap_until_it_changes(page, study, qtbot):
+    from PySide6.QtCore import QCoreApplication
+
+    page.set_study(*study)
+    view = settle(qtbot, page, page.tradeoffs)
+    cache = view.paint_caches[0]
+    before = view.plot.grab().toImage()
+    settle(qtbot, page, page.slice)
+    hits = cache.hits
+    page.show_view(view)
+    qtbot.waitUntil(lambda: cache.hits > hits, timeout=5000)  # a blit, not 10,000 points again
+    assert view.plot.grab().toImage() == before
+
+    # a brush applied while the view was hidden is drawn when it is shown again
+    settle(qtbot, page, page.slice)
+    parallel = page.parallel
+    settle(qtbot, page, parallel)
+    parallel.set_brush(len(parallel._data.axes) - 1, 0.5, 1.0)
+    page.show_view(view)
+    QCoreApplication.processEvents()
+    assert shown_numbers(view.faded)
+    assert view.plot.grab().toImage() != before
 
 
 def test_every_chart_exports_png_and_svg(page, study, qtbot, tmp_path, monkeypatch):

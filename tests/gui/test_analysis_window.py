@@ -80,6 +80,19 @@ def test_brushing_parallel_coordinates_filters_the_trials_table(main_window, stu
     assert 0 < len(kept) < total
     assert table.proxy.rowCount() == len(kept)
     assert table.brush_button.isVisibleTo(table)
+    # the Run page's history fades the trials outside the brush; every other view follows it
+    history = w.live.history
+
+    def numbers(item):  # the history's x is the trial number
+        x, _y = item.getData()
+        return set() if x is None else {int(n) for n in x}
+
+    shown, faded = numbers(history.complete), numbers(history.faded)
+    assert shown and shown <= set(kept) and faded and not faded & set(kept)
+    assert page.brush_filter == frozenset(kept)
+    assert all(v.brush_filter == page.brush_filter for v in page.views if v is not page.parallel)
     page.parallel.clear_brushes()
     assert table.proxy.rowCount() == total
     assert not table.brush_button.isVisibleTo(table)
+    assert not numbers(history.faded) and page.brush_filter is None
+    assert len(numbers(history.complete)) == len(history.history().numbers)

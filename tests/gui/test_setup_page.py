@@ -50,7 +50,16 @@ def pick(combo, data) -> None:
     combo.setCurrentIndex(combo.findData(data))
 
 
-@pytest.mark.parametrize("example", ["digits_mlp.toml", "moons_grid.toml", "csv_regression.toml"])
+@pytest.mark.parametrize(
+    "example",
+    [
+        "digits_mlp.toml",
+        "moons_grid.toml",
+        "csv_regression.toml",
+        "digits_cnn_script.toml",
+        "custom_loop.toml",
+    ],
+)
 def test_a_loaded_spec_comes_back_unchanged(page, example):
     spec = load_spec(EXAMPLES / example)
     page.set_spec(spec)
@@ -285,3 +294,16 @@ def test_building_the_page_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_an_objective_script_spec_needs_no_data_or_model_and_keeps_its_own_metric(page):
+    """[objective] script: the script loads and trains; the Data & model tab does not apply."""
+    spec = load_spec(EXAMPLES / "custom_loop.toml")
+    page.set_spec(spec)
+    assert page.is_valid(), page.problems()
+    assert not page.tabs.isTabEnabled(1) and "custom_loop.py" in page.tabs.tabToolTip(1)
+    back = page.spec()
+    assert back.objective["script"] == "custom_loop.py" and not back.data and not back.model
+    assert set(back.space) == {"width", "learning_rate", "momentum", "epochs"}  # the script's own names
+    page.set_spec(load_spec(EXAMPLES / "digits_mlp.toml"))  # a built-in spec again: the tab is back
+    assert page.tabs.isTabEnabled(1) and page.spec().objective == {}

@@ -245,12 +245,30 @@ def test_renaming_an_untouched_row_takes_the_new_names_range(editor):
 
 @pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.toml")))
 def test_set_space_shows_an_example_and_gives_it_back_unchanged(editor, example):
-    space = load_spec(EXAMPLES / example).space.to_dict()
+    spec = load_spec(EXAMPLES / example)
+    space = spec.space.to_dict()
     editor.add_parameter("dropout")
     editor.set_space(space)
     assert editor.space_dict() == space
+    if spec.script:  # a user script's own parameter names: checked for that trainer only
+        assert editor.problems() and all("built-in trainer" in p for p in editor.problems())
+        editor.model.set_trainer("objective-script" if spec.objective else "model-script")
     assert editor.problems() == []
     assert editor.undo_stack.count() == 0  # loading starts a fresh history
+
+
+def test_a_model_script_space_still_checks_the_trainers_own_parameters(editor):
+    editor.model.set_trainer("model-script")
+    editor.set_space(
+        {
+            "filters": {"type": "categorical", "choices": [8, 16]},  # the script's own: free
+            "learning_rate": {"type": "float", "low": -1.0, "high": 0.1},  # ours: checked
+        }
+    )
+    (problem,) = editor.problems()
+    assert problem.startswith("parameter 'learning_rate'") and "built-in trainer" in problem
+    editor.model.set_trainer("objective-script")  # an [objective] script: every name is its own
+    assert editor.problems() == []
 
 
 def test_read_only_refuses_edits_and_disables_the_tools(editor):

@@ -153,6 +153,25 @@ def test_trials_left_running_by_a_dead_process_show_as_interrupted(qtbot, main_w
     )
 
 
+def test_a_study_running_in_another_process_is_watched_not_started_twice(qtbot, main_window, tmp_path):
+    db = make_study_file(tmp_path / "busy.db", "quick", 1)
+    with StudyStore(db) as store:
+        sid = store.get_study("quick").study_id
+        store.create_trial(sid, {"learning_rate": 0.01})
+        store.update_study(sid, budget=5)
+    import os
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:  # a live process of this host runs it: our parent
+        conn.execute("UPDATE trials SET pid = ? WHERE state = 'running'", (os.getppid(),))
+    main_window.open_path(db)
+    qtbot.waitUntil(lambda: bool(main_window.navigator.summaries), timeout=5000)
+    ok, why = main_window.can_start()
+    assert not ok and "running in another window or process" in why
+    assert not main_window.start_study()
+    assert main_window.navigator.summaries[0].counts["running"] == 1  # left alone
+
+
 # -- recent files and settings ---------------------------------------------------------------
 
 

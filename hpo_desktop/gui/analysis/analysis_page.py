@@ -10,7 +10,9 @@ Same contract as the live page: ``set_study(store, study_id)``, ``on_event(event
 * only the visible view (and the insights panel) is recomputed; a hidden view is recomputed
   when it is shown, and nothing is computed while the page itself is hidden;
 * heavy views (contour, importance, insights) run on the page's own QThreadPool and post their
-  result back through a signal; a result older than the view's latest request is dropped.
+  result back through a signal; a result older than the view's latest request is dropped;
+* a brush on the parallel coordinates becomes the page's ``brush_filter`` (``brush_changed``):
+  every other view fades the trials outside it by redrawing what it already computed.
 """
 
 from __future__ import annotations
@@ -87,13 +89,14 @@ def _read_context(store: StudyStore, study_id: int) -> base.StudyContext:
         trials=store.get_trials(study_id),
         metric=record.metric,
         direction=record.direction,
-        load_curves=lambda: store.get_trials(study_id, with_curves=True),
+        read_curves=store.get_curves_many,
     )
 
 
 class AnalysisPage(QWidget):
     trial_selected = Signal(int)  # a trial the user clicked in any view
     filtered = Signal(object)  # list[int]: the trials passing the parallel-coordinates brushes
+    brush_changed = Signal(object)  # frozenset[int] of the trials passing the brushes, or None
 
     #: Milliseconds between a finished trial and the reload it triggers (at most one a second).
     REFRESH_MS = 1000
@@ -104,6 +107,8 @@ class AnalysisPage(QWidget):
         self._study_id: int | None = None
         self.ctx: base.StudyContext | None = None
         self._selected: int | None = None
+        #: Trials passing the parallel-coordinates brushes (None: no brush), shown by every view.
+        self.brush_filter: frozenset[int] | None = None
         self.reload_count = 0
         self.compute_counts: dict[str, int] = {}
         self.compute_ms: dict[str, float] = {}
@@ -159,7 +164,7 @@ class AnalysisPage(QWidget):
                 combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             v.trial_clicked.connect(self._user_picked)
             v.changed.connect(lambda v=v: self._invalidate(v))
-        self.parallel.filtered.connect(self.filtered)
+        self.parallel.filtered.connect(self._on_parallel_filtered)
         self.tabs.currentChanged.connect(lambda _i: self._refresh_visible())
 
     # -- the contract ---------------------------------------------------------------------
@@ -170,6 +175,8 @@ class AnalysisPage(QWidget):
         self._forget_results_in_flight()
         self._load_gen += 1  # a read still in flight belongs to the previous study
         self._loading = False
+        if (store, study_id) != (self._store, self._study_id) and self.parallel.brushes:
+            self.parallel.clear_brushes()  # brushes belong to a study's axes
         self._store, self._study_id = store, study_id
         self.ctx = None
         if store is None or study_id is None:
@@ -194,6 +201,24 @@ class AnalysisPage(QWidget):
 
     def selected_trial(self) -> int | None:
         return self._selected
+
+    def set_brush_filter(self, numbers: frozenset[int] | None) -> None:
+        """Show only ``numbers`` as passing in every view but the parallel coordinates (the
+        others faded); None shows every trial. Redraws only (no model is refitted); hidden views
+        apply it when shown. Emits ``brush_changed`` when the filter changes."""
+        if numbers is not None:
+            numbers = frozenset(numbers)
+        if numbers == self.brush_filter:
+            return
+        self.brush_filter = numbers
+        for v in (*self.views, self.insights):
+            if v is not self.parallel:
+                v.set_brush_filter(numbers)
+        self.brush_changed.emit(numbers)
+
+    def _on_parallel_filtered(self, numbers: list[int]) -> None:
+        self.filtered.emit(numbers)
+        self.set_brush_filter(frozenset(numbers) if self.parallel.brushes else None)
 
     def current_view(self) -> base.AnalysisView:
         return self.tabs.currentWidget()  # type: ignore[return-value]

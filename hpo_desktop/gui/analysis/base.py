@@ -1,4 +1,5 @@
-"""What every analysis view shares: the study context, colour maps, tooltips, export, the base class.
+"""What every analysis view shares: the study context, colour maps, tooltips, export, the brush
+filter (trials outside it faded), the paint cache of big charts, the base class.
 
 A view never computes chart data itself: :meth:`AnalysisView.request` returns a zero-argument
 function (plain data in, a core dataclass out) that the page runs — on the GUI thread for light
@@ -8,14 +9,15 @@ views, on a thread pool for heavy ones — and hands the result to :meth:`Analys
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QEvent, QObject, QRectF, QTimer, Signal
+from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from ...core.chartdata import format_cell
@@ -34,17 +36,45 @@ class StudyContext:
     trials: list[FrozenTrial]
     metric: str
     direction: str
-    load_curves: Callable[[], list[FrozenTrial]] | None = None  # trials with curves, read lazily
+    #: ``read_curves(trial_ids, metric)``: StudyStore.get_curves_many (None: use ``t.curves``).
+    read_curves: Callable[[list[int], str | None], dict[int, dict[str, list]]] | None = None
     by_number: dict[int, FrozenTrial] = field(default_factory=dict)
-    _curves: list[FrozenTrial] | None = None
+    _curve_cache: dict[str, dict[int, list]] = field(default_factory=dict)
+    _curve_names: list[str] | None = None
 
     def __post_init__(self) -> None:
         self.by_number = {t.number: t for t in self.trials}
 
-    def curve_trials(self) -> list[FrozenTrial]:
-        if self._curves is None:
-            self._curves = self.load_curves() if self.load_curves is not None else list(self.trials)
-        return self._curves
+    # Curves are read lazily, on the page's pool thread (one thread: no lock needed), and only
+    # for the trials a view shows; what was read is kept for this snapshot.
+    def curve_metrics(self, sample: Sequence[FrozenTrial]) -> list[str]:
+        """The per-epoch metrics reported by the trials of ``sample`` (read once per snapshot;
+        every metric of those trials is read and cached on the way)."""
+        from ...core.chartdata import available_metrics
+
+        if self._curve_names is None:
+            if self.read_curves is None:
+                self._curve_names = available_metrics(self.trials)
+            else:
+                got = self.read_curves([t.trial_id for t in sample], None)
+                for tid, curves in got.items():
+                    for name, points in curves.items():
+                        self._curve_cache.setdefault(name, {})[tid] = points
+                self._curve_names = available_metrics([_Curves(c) for c in got.values()])
+        return list(self._curve_names)
+
+    def curves_of(self, trials: Sequence[FrozenTrial], metric: str) -> dict[int, list]:
+        """trial number -> [(step, value), ...] of ``metric``; one read for the trials not read
+        before."""
+        if self.read_curves is None:
+            return {t.number: t.curves.get(metric, []) for t in trials}
+        cache = self._curve_cache.setdefault(metric, {})
+        missing = [t.trial_id for t in trials if t.trial_id not in cache]
+        if missing:
+            got = self.read_curves(missing, metric)
+            for tid in missing:
+                cache[tid] = got.get(tid, {}).get(metric, [])
+        return {t.number: cache[t.trial_id] for t in trials}
 
     @property
     def param_names(self) -> list[str]:
@@ -52,6 +82,13 @@ class StudyContext:
             return []
         searchable = getattr(self.space, "searchable", None)
         return list(searchable()) if callable(searchable) else list(self.space)
+
+
+class _Curves:
+    """A stand-in trial with only curves (for chartdata.available_metrics)."""
+
+    def __init__(self, curves: dict[str, list]) -> None:
+        self.curves = curves
 
 
 def colours(values: Sequence[float] | np.ndarray, *, reverse: bool = False) -> list[QColor]:
@@ -192,6 +229,103 @@ def _svg_export(item: Any, path: str) -> None:
         module.correctCoordinates = original
 
 
+# -- painting big charts once ------------------------------------------------------------------
+
+
+class PaintCache(QObject):
+    """Paints a pyqtgraph view from a pixmap of its last full paint while nothing in its scene
+    changed, so flipping back to an already drawn view of 10,000 lines costs one blit instead of
+    drawing every line again.
+
+    A change in the scene (new data, hover, pan, zoom), a resize or a palette change drops the
+    pixmap; a partial repaint (a hovered point) paints as usual. Showing or hiding the view
+    makes Qt repaint its layout items (their active/inactive look) without changing what they
+    show: scene changes in the event-loop turn of a Show or Hide are ignored, so the owner
+    calls :meth:`invalidate` itself when it changes the chart (AnalysisView does in
+    ``set_selected``, after every draw, and when it applies a brush).
+
+    After such a change the pixmap is drawn again once the chart has been still for
+    :attr:`REFILL_MS` (pyqtgraph settles layouts, ranges and axes in a few steps, some of them
+    while it paints, so a change right after a render schedules another), so the next time the
+    view is shown it is a blit; a hover only drops the pixmap."""
+
+    #: Quiet milliseconds after a change by the owner before the pixmap is drawn again.
+    REFILL_MS = 300
+
+    def __init__(self, view: pg.GraphicsView) -> None:
+        super().__init__(view)
+        self.view = view
+        self.pixmap: QPixmap | None = None
+        self.hits = 0  # paints served from the pixmap (tests, benchmarks)
+        self.renders = 0  # full paints drawn into a new pixmap
+        self._settling = False
+        self._rendered_at = -1.0
+        self._refill = QTimer(self)
+        self._refill.setSingleShot(True)
+        self._refill.setInterval(self.REFILL_MS)
+        self._refill.timeout.connect(self._on_refill)
+        view.scene().changed.connect(self._on_changed)
+        view.installEventFilter(self)
+        view.viewport().installEventFilter(self)
+
+    def invalidate(self, *_args: object) -> None:
+        """The owner changed the chart: paint it again (and keep a pixmap of it soon)."""
+        self.pixmap = None
+        self._refill.start()
+
+    def _on_changed(self, regions: list) -> None:
+        if regions and not self._settling:  # an empty list: nothing was drawn differently
+            self.pixmap = None
+            just_rendered = time.monotonic() - self._rendered_at < 0.25
+            if self._refill.isActive() or just_rendered:  # still settling
+                self._refill.start()
+
+    def _on_refill(self) -> None:
+        if self.pixmap is None and self.view.isVisible():
+            self._render()
+
+    def _render(self) -> None:
+        vp = self.view.viewport()
+        ratio = vp.devicePixelRatioF()
+        pixmap = QPixmap(vp.size() * ratio)
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(vp.palette().color(vp.backgroundRole()))
+        painter = QPainter(pixmap)
+        self.view.render(painter, QRectF(vp.rect()), vp.rect())  # pyqtgraph prepares the scene
+        painter.end()
+        self.pixmap = pixmap
+        self.renders += 1
+        self._rendered_at = time.monotonic()
+
+    def _settled(self) -> None:
+        self._settling = False
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        kind = event.type()
+        if kind in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange, QEvent.Type.Resize):
+            self.pixmap = None
+            return False
+        if kind in (QEvent.Type.Show, QEvent.Type.Hide) and obj is self.view:
+            self._settling = True
+            QTimer.singleShot(0, self._settled)
+            return False
+        if kind != QEvent.Type.Paint or obj is not self.view.viewport():
+            return False
+        vp = self.view.viewport()
+        ratio = vp.devicePixelRatioF()
+        if self.pixmap is not None and self.pixmap.size() == vp.size() * ratio:
+            self.hits += 1
+        elif event.region().contains(vp.rect()):
+            self._render()
+        else:
+            self.pixmap = None
+            return False
+        painter = QPainter(vp)
+        painter.drawPixmap(0, 0, self.pixmap)
+        painter.end()
+        return True
+
+
 # -- the base view ------------------------------------------------------------------------
 
 
@@ -208,12 +342,23 @@ class AnalysisView(QWidget):
     title = ""
     slug = "chart"
     heavy = False
+    #: Still milliseconds after a draw before the faded copies of the points are prepared.
+    PREFILL_MS = 700
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx: StudyContext | None = None
         self.selected: int | None = None
         self.draw_count = 0
+        #: Trial numbers passing the parallel-coordinates brushes (None: no brush).
+        self.brush_filter: frozenset[int] | None = None
+        self.paint_count = 0  # how many times the brush was applied (tests count them)
+        self._brush_dirty = False
+        self.paint_caches: list[PaintCache] = []
+        self._prefill = QTimer(self)
+        self._prefill.setSingleShot(True)
+        self._prefill.setInterval(self.PREFILL_MS)
+        self._prefill.timeout.connect(self._on_prefill)
         self.heading = QLabel(f"<b>{self.title}</b>")
         self.status = QLabel()
         self.controls = QHBoxLayout()
@@ -253,9 +398,65 @@ class AnalysisView(QWidget):
     def set_selected(self, number: int | None) -> None:
         self.selected = number
         self._draw_selected()
+        self.invalidate_paint()
+
+    def invalidate_paint(self) -> None:
+        """The chart changed: the next paint draws it again (see :class:`PaintCache`)."""
+        for cache in self.paint_caches:
+            cache.invalidate()
 
     def _draw_selected(self) -> None:
         """Mark :attr:`selected` in the chart (views with points override this)."""
+
+    # -- the brush filter ---------------------------------------------------------------------
+    def set_brush_filter(self, numbers: frozenset[int] | None) -> None:
+        """Show the trials outside ``numbers`` faded (None: every trial as usual).
+
+        Only a redraw of the data already computed (no model is refitted); a hidden view
+        applies it when it is next shown."""
+        self.brush_filter = numbers
+        if self.isVisible():
+            self._apply_brush()
+        else:
+            self._brush_dirty = True
+
+    def _apply_brush(self) -> None:
+        self._brush_dirty = False
+        self.paint_count += 1
+        self._paint()
+        self.invalidate_paint()
+        self._prefill.start()
+
+    def _on_prefill(self) -> None:
+        if self.isVisible():
+            self._prepare_faded()
+
+    def _prepare_faded(self) -> None:
+        """Fill the faded items ahead of a brush (views with faded points override this)."""
+
+    def _paint(self) -> None:
+        """Redraw the computed data with :attr:`brush_filter` (views override this)."""
+
+    def passes(self, numbers: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Mask of ``numbers`` that pass the brush (all True without one)."""
+        nums = np.asarray(numbers, dtype=np.int64).reshape(-1)
+        if self.brush_filter is None:
+            return np.ones(len(nums), dtype=bool)
+        return np.isin(nums, np.fromiter(self.brush_filter, np.int64, len(self.brush_filter)))
+
+    def brush_note(self, mask: np.ndarray, what: str = "trials") -> str:
+        """ "N of M trials pass the brush" (empty without a brush)."""
+        if self.brush_filter is None:
+            return ""
+        return f"{int(np.count_nonzero(mask))} of {len(mask)} {what} pass the brush"
+
+    def set_status(self, *parts: str) -> None:
+        self.status.setText(" · ".join(p for p in parts if p))
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self._brush_dirty:
+            self._apply_brush()
 
     def _tip(self, x: float, y: float, data: object) -> str:
         """Hover text of a point whose data is its trial number."""
@@ -272,6 +473,12 @@ class AnalysisView(QWidget):
 
     def plots(self) -> list[pg.PlotItem]:
         return []
+
+    def cache_paint(self, view: pg.GraphicsView) -> PaintCache:
+        """Paint ``view`` from a pixmap while its scene is unchanged (see :class:`PaintCache`)."""
+        cache = PaintCache(view)
+        self.paint_caches.append(cache)
+        return cache
 
     # -- export -----------------------------------------------------------------------------
     def export_dialog(self) -> str:
@@ -329,6 +536,63 @@ def text_colour(widget: QWidget) -> QColor:
     from PySide6.QtGui import QPalette
 
     return widget.palette().color(QPalette.ColorRole.Text)
+
+
+#: How trials outside the brush are drawn in every view: small, light grey, behind the rest.
+FADED_SIZE = 4
+
+
+def faded_brush():
+    return pg.mkBrush(cs.colour(cs.GREY, 110))
+
+
+def faded_pen(width: float = 1.0):
+    return cs.pen(cs.GREY, width, 70)
+
+
+def faded_scatter(tip: Callable, clicked: Callable) -> pg.ScatterPlotItem:
+    """The scatter of the trials outside the brush (still hoverable and clickable)."""
+    item = scatter(tip, clicked, size=FADED_SIZE)
+    item.setZValue(-1)
+    return item
+
+
+def show_only(item: pg.ScatterPlotItem, visible: np.ndarray) -> None:
+    """Show only the points of ``item`` where ``visible`` is True: painting, hovering and
+    clicking skip the others, and no point is restyled (a brush on 10,000 points costs a mask,
+    where ``setData`` with a brush per point costs ~20 ms a plot)."""
+    item.data["visible"] = np.asarray(visible, dtype=bool)
+    item.update()
+
+
+def fill_faded(item: pg.ScatterPlotItem, x, y, numbers) -> None:
+    """Put every point into ``item`` (hidden, faded) unless it holds them already: done when a
+    drawn view has been still for a moment (``AnalysisView.PREFILL_MS``) or by the first brush,
+    so neither the first draw nor a brush pays for 10,000 restyled points."""
+    if len(item.data) != len(numbers):
+        item.setData(x, y, data=numbers, brush=faded_brush(), pen=None)
+        show_only(item, np.zeros(len(numbers), dtype=bool))
+
+
+def show_faded(item: pg.ScatterPlotItem, mask: np.ndarray, x, y, numbers) -> None:
+    """Show faded copies of the points where ``mask`` is True (see :func:`fill_faded`; a draw
+    empties ``item``)."""
+    mask = np.asarray(mask, dtype=bool)
+    if len(item.data) != len(mask):
+        if not mask.any():
+            if len(item.data):
+                item.setData([], [])
+            return
+        fill_faded(item, x, y, numbers)
+    show_only(item, mask)
+
+
+def shown_numbers(item: pg.ScatterPlotItem) -> list[int]:
+    """Trial numbers of the points ``item`` shows (see :func:`show_only`)."""
+    data = item.data
+    if not len(data):
+        return []
+    return [int(n) for n in data["data"][data["visible"]]]
 
 
 def scatter(tip: Callable, clicked: Callable, size: int = 8) -> pg.ScatterPlotItem:

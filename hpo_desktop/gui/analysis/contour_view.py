@@ -93,12 +93,16 @@ class ContourView(base.AnalysisView):
         cs._no_si_prefix(self.bar.axis)
         self.points = base.scatter(self._tip, self._on_clicked, size=9)
         self.points.setZValue(5)
+        self.faded = base.faded_scatter(self._tip, self._on_clicked)
+        self.faded.setZValue(4)
         self.ring = base.ring()
+        self.plot.addItem(self.faded)
         self.plot.addItem(self.points)
         self.plot.addItem(self.ring)
         self.message = pg.TextItem("", anchor=(0.5, 0.5))
         self.plot.addItem(self.message)
         self.body.addWidget(self.plot, 1)
+        self.cache_paint(self.plot)
         self._data: Any = None
         self._filling = False
         self.restyle()
@@ -147,7 +151,6 @@ class ContourView(base.AnalysisView):
     def draw(self, data: Any) -> None:
         self._data = data
         self.draw_count += 1
-        self.status.setText("")
         item = self.plot.getPlotItem()
         text = base.text_colour(self).name()
         item.setLabel("bottom", data.x_param + (" (log)" if data.x_log else ""), color=text)
@@ -207,6 +210,23 @@ class ContourView(base.AnalysisView):
         else:
             brushes = base.brushes(self._pv, levels=levels)
         self.points.setData(self._px, self._py, data=self._pn, brush=brushes, pen=pg.mkPen("w", width=1.2))
+        self.faded.setData([], [])  # filled by the first brush
+        self._apply_brush()
+
+    def _paint(self) -> None:
+        """The trials on the surface: passing the brush in colour, the others faded (the
+        surface itself is the surrogate of all trials and is not refitted)."""
+        if self._data is None:
+            return
+        keep = self.passes(self._pn)
+        base.show_only(self.points, keep)
+        base.show_faded(self.faded, ~keep, self._px, self._py, self._pn)
+        note = self.brush_note(keep)
+        self.set_status("surface from all trials" if note else "", note)
+
+    def _prepare_faded(self) -> None:
+        if self._data is not None:
+            base.fill_faded(self.faded, self._px, self._py, self._pn)
 
     @staticmethod
     def _levels(v: np.ndarray) -> tuple[float, float]:

@@ -77,6 +77,10 @@ class InsightsPanel(base.AnalysisView):
             self.rows.insertWidget(self.rows.count() - 1, lab)
             self.labels.append(lab)
 
+    def _paint(self) -> None:
+        self.status.setText("from all trials" if self.brush_filter is not None else "")
+        self.status.setToolTip("The insights do not follow the parallel-coordinates brush")
+
     def texts(self) -> list[str]:
         return [getattr(i, "text", "") for i in self.items]
 

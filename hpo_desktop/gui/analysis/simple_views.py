@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel
 
-from ...core.chartdata import METRIC_ORDER, available_metrics, curve_series, format_cell
+from ...core.chartdata import METRIC_ORDER, format_cell
 from ...core.trial import TrialState
 from ..live import chart_style as cs
 from . import base
@@ -35,6 +35,7 @@ class _PlotView(base.AnalysisView):
         self.plot = cs.make_plot(self, integer_x=self.integer_x)
         self.plot.setMinimumSize(300, 200)
         self.body.addWidget(self.plot, 1)
+        self.cache_paint(self.plot)
         self.ring = base.ring()
         self.plot.addItem(self.ring)
 
@@ -80,7 +81,7 @@ class ImportanceView(_PlotView):
         self.ranking = list(data)
         self.draw_count += 1
         n = len(self.ranking)
-        self.status.setText("" if n else "needs two complete trials with different values")
+        self._apply_brush()
         ys = np.arange(n, dtype=float)[::-1]
         shares = np.asarray([s for _n, s in self.ranking], dtype=float)
         self.bars.setOpts(x0=np.zeros(n), y=ys, width=shares, height=0.62)
@@ -100,6 +101,12 @@ class ImportanceView(_PlotView):
         top = float(shares.max()) if n else 1.0
         self.plot.setXRange(0, max(top * 1.15, 0.05), padding=0)
         self.plot.setYRange(-0.6, max(n - 0.4, 0.6), padding=0)
+
+    def _paint(self) -> None:
+        empty = "" if self.ranking else "needs two complete trials with different values"
+        self.set_status(
+            empty, "from all trials (the brush does not apply)" if self.brush_filter is not None else ""
+        )
 
 
 # -- trade-offs -------------------------------------------------------------------------------
@@ -144,7 +151,9 @@ class TradeoffView(_PlotView):
         self.others.setZValue(4)
         self.front = base.scatter(self._tip, self._on_clicked, size=12)
         self.front.setZValue(5)
-        for it in (self.front_line, self.others, self.front):
+        self.faded = base.faded_scatter(self._tip, self._on_clicked)
+        self.faded.setZValue(2)
+        for it in (self.front_line, self.faded, self.others, self.front):
             self.plot.addItem(it)
         self._data: Any = None
 
@@ -209,6 +218,7 @@ class TradeoffView(_PlotView):
         nums, on = np.asarray(data.numbers), np.asarray(data.on_front, dtype=bool)
         self.others.setData(x[~on], y[~on], data=nums[~on], brush=pg.mkBrush(cs.colour(cs.BLUE, 170)))
         self.front.setData(x[on], y[on], data=nums[on], brush=pg.mkBrush(cs.GREEN), symbol="d")
+        self.faded.setData([], [])  # filled by the first brush
         dx, dy = self.directions()
         self.front_line.setData(*front_steps(x[on], y[on], dx))
         arrow = {"maximize": "↑ better", "minimize": "↓ better"}
@@ -219,9 +229,30 @@ class TradeoffView(_PlotView):
             self.palette(),
         )
         cs.set_axis_label(self.plot, "left", f"{data.y_metric}  ({arrow[dy]})", self.palette())
-        self.status.setText(f"{int(on.sum())} of {len(x)} trials on the front")
-        self._draw_selected()
+        self._apply_brush()
         self.plot.getPlotItem().enableAutoRange()
+
+    def _paint(self) -> None:
+        """Passing trials as usual, the others faded; the front stays the front of all trials."""
+        data = self._data
+        if data is None:
+            return
+        x, y = np.asarray(data.x, dtype=float), np.asarray(data.y, dtype=float)
+        nums, on = np.asarray(data.numbers), np.asarray(data.on_front, dtype=bool)
+        keep = self.passes(nums)
+        base.show_only(self.others, keep[~on])
+        base.show_only(self.front, keep[on])
+        base.show_faded(self.faded, ~keep, x, y, nums)
+        if self.brush_filter is None:
+            self.set_status(f"{int(on.sum())} of {len(x)} trials on the front")
+        else:  # the front stays the front of all trials
+            self.set_status(f"front of all trials: {int(on.sum())}", self.brush_note(keep))
+        self._draw_selected()
+
+    def _prepare_faded(self) -> None:
+        d = self._data
+        if d is not None:
+            base.fill_faded(self.faded, np.asarray(d.x, float), np.asarray(d.y, float), np.asarray(d.numbers))
 
     def _draw_selected(self) -> None:
         d = self._data
@@ -245,13 +276,15 @@ class TradeoffView(_PlotView):
 N_LEVELS = 16
 #: Most curves the "All curves" view draws (the best fifth of them and the latest).
 MAX_CURVES = 1500
+#: Trials whose curves are read to list the metrics (spread over the shown ones).
+NAME_SAMPLE = 64
 
 
-def _curves_to_show(finished: list, direction: str, limit: int) -> list:
-    """All finished trials up to ``limit``; beyond it the best ``limit // 5`` complete ones and
-    the latest of the rest, in number order."""
+def _pick(finished: list, direction: str, limit: int) -> list:
+    """All of ``finished`` up to ``limit``; beyond it the best ``limit // 5`` complete ones and
+    the latest of the rest."""
     if len(finished) <= limit:
-        return finished
+        return list(finished)
     import math
 
     sign = -1.0 if direction == "maximize" else 1.0
@@ -269,11 +302,50 @@ def _curves_to_show(finished: list, direction: str, limit: int) -> list:
     return [t for t in finished if t.number in keep]
 
 
+def _curves_to_show(
+    finished: list, direction: str, limit: int, passing: frozenset[int] | None = None
+) -> list:
+    """The finished trials whose curves are drawn, in number order (chosen from the trial rows
+    alone): :func:`_pick` of them; with a brush, the passing trials first, then the others up to
+    ``limit``."""
+    if passing is None:
+        return _pick(finished, direction, limit)
+    inside = _pick([t for t in finished if t.number in passing], direction, limit)
+    outside = _pick([t for t in finished if t.number not in passing], direction, limit - len(inside))
+    return sorted(inside + outside, key=lambda t: t.number)
+
+
+def _series(points: list) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, values) of [(step, value), ...]: sorted by step, non-finite values as NaN."""
+    if not points:
+        return np.zeros(0), np.zeros(0)
+    arr = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    if len(arr) > 1 and np.any(np.diff(arr[:, 0]) < 0):
+        arr = arr[np.argsort(arr[:, 0], kind="stable")]
+    values = arr[:, 1].copy()
+    values[~np.isfinite(values)] = np.nan
+    return arr[:, 0].copy(), values
+
+
+def _joined(series: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Many curves as one NaN-separated polyline (for one PlotCurveItem with connect='finite')."""
+    if not series:
+        return np.zeros(0), np.zeros(0)
+    n = sum(len(s) + 1 for s, _v in series)
+    xs, ys = np.full(n, np.nan), np.full(n, np.nan)
+    i = 0
+    for s, v in series:
+        xs[i : i + len(s)] = s
+        ys[i : i + len(s)] = v
+        i += len(s) + 1
+    return xs, ys
+
+
 class CurvesView(_PlotView):
     title = "All curves"
     slug = "curves"
     integer_x = True
-    heavy = True  # reads every trial's curves from the study file
+    heavy = True  # reads the shown trials' curves from the study file
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -291,11 +363,18 @@ class CurvesView(_PlotView):
         self.controls.addWidget(self.legend)
         cs.set_axis_label(self.plot, "bottom", "epoch", self.palette())
         self._filling = False
-        self._items: list[pg.PlotCurveItem] = []
+        self._items: dict[object, pg.PlotCurveItem] = {}  # colour group -> its item (reused)
         self._series: list[tuple[int, TrialState, np.ndarray, np.ndarray]] = []
+        self._data: list[tuple] = []
+        self._level: dict[int, int] = {}
+        self._total = 0
+        self._end_rows = np.zeros(0, dtype=int)  # series with an end point, in ends' order
+        self._end_xyn: tuple[list, list, list] = ([], [], [])
         self.ends = base.scatter(self._tip, self._on_clicked, size=6)
         self.ends.setZValue(6)
-        self.plot.addItem(self.ends)
+        self.faded_ends = base.faded_scatter(self._tip, self._on_clicked)
+        for it in (self.faded_ends, self.ends):
+            self.plot.addItem(it)
         self.selected_curve = pg.PlotCurveItem(pen=cs.pen(cs.MAGENTA, 3.0))
         self.selected_curve.setZValue(7)
         self.plot.addItem(self.selected_curve)
@@ -309,19 +388,22 @@ class CurvesView(_PlotView):
         if ctx is None:
             return None
         wanted = self.metric_combo.currentText()
+        passing = self.brush_filter
         self.status.setText("loading curves…")
 
         def compute() -> tuple[list[str], str, list[tuple], int]:
-            trials = ctx.curve_trials()  # read on the pool's thread (its own connection)
-            metrics = available_metrics(trials)
+            # on the pool's thread: choose from the trial rows, then read only those curves
+            finished = [t for t in ctx.trials if t.state.is_finished]
+            shown = _curves_to_show(finished, ctx.direction, MAX_CURVES, passing)
+            step = max(1, len(shown) // NAME_SAMPLE)
+            metrics = ctx.curve_metrics(shown[::-1][::step][:NAME_SAMPLE])
             metric = wanted if wanted in metrics else ctx.metric if ctx.metric in metrics else ""
             metric = metric or (metrics[0] if metrics else "")
-            finished = [t for t in trials if t.state.is_finished]
-            shown = _curves_to_show(finished, ctx.direction, MAX_CURVES)
+            curves = ctx.curves_of(shown, metric) if metric else {}
             return (
                 metrics,
                 metric,
-                [(t.number, t.state, t.value, *curve_series(t, metric)) for t in shown],
+                [(t.number, t.state, t.value, *_series(curves.get(t.number, []))) for t in shown],
                 len(finished),
             )
 
@@ -338,17 +420,8 @@ class CurvesView(_PlotView):
             self._filling = True
             self.metric_combo.setCurrentText(metric)
             self._filling = False
-        self._draw_curves(data)
-        if total > len(data):
-            self.status.setText(f"{len(self._items)} of {total} curves (the best and the latest)")
-
-    def _draw_curves(self, data: list[tuple]) -> None:
-        """Curves of one colour share one item (NaN-separated), so 1,500 curves are ~20 items;
-        a click on a line picks the nearest curve, the end points carry tooltips and clicks."""
         self.draw_count += 1
-        for it in self._items:
-            self.plot.removeItem(it)
-        self._items = []
+        self._data, self._total = data, total
         ctx = self.ctx
         reverse = ctx is not None and ctx.direction == "minimize"
         self._series = [(d[0], d[1], d[3], d[4]) for d in data if len(d[3])]
@@ -360,49 +433,100 @@ class CurvesView(_PlotView):
             t[finite] = (values[finite] - values[finite].min()) / np.ptp(values[finite])
         if reverse:
             t = 1.0 - t
-        level = dict(
-            zip([d[0] for d in complete], np.minimum((t * N_LEVELS).astype(int), N_LEVELS - 1), strict=True)
+        self._level = dict(
+            zip(
+                [d[0] for d in complete],
+                np.minimum((t * N_LEVELS).astype(int), N_LEVELS - 1).tolist(),
+                strict=True,
+            )
         )
+        self._draw_ends()
+        cs.set_axis_label(self.plot, "left", self.metric_combo.currentText() or "value", self.palette())
+        self._apply_brush()
+
+    def _draw_ends(self) -> None:
+        """Every curve's last finite point, in both end items (a brush only switches which one
+        shows it)."""
+        ex, ey, en, eb, rows = [], [], [], [], []
+        end_brush = {TrialState.PRUNED: pg.mkBrush(cs.ORANGE), TrialState.FAILED: pg.mkBrush(cs.RED)}
+        level_brushes = base.level_brushes()
+        for i, (number, state, steps, vals) in enumerate(self._series):
+            fin = np.flatnonzero(np.isfinite(vals))
+            if not len(fin):
+                continue
+            rows.append(i)
+            ex.append(float(steps[fin[-1]]))
+            ey.append(float(vals[fin[-1]]))
+            en.append(number)
+            if state == TrialState.COMPLETE:
+                eb.append(level_brushes[self._level[number] * (base.LEVELS - 1) // max(N_LEVELS - 1, 1)])
+            else:
+                eb.append(end_brush.get(state, pg.mkBrush(cs.GREY)))
+        self._end_rows = np.asarray(rows, dtype=int)
+        self.ends.setData(ex, ey, data=en, brush=eb)
+        self.faded_ends.setData([], [])  # filled by the first brush
+        self._end_xyn = (ex, ey, en)
+
+    def set_brush_filter(self, numbers: frozenset[int] | None) -> None:
+        if self._total > len(self._data) and self.ctx is not None:
+            # only some curves are drawn: choose them again, the passing trials first
+            self.brush_filter = numbers
+            self.changed.emit()
+            return
+        super().set_brush_filter(numbers)
+
+    def _paint(self) -> None:
+        """Curves of one colour share one item (NaN-separated), so 1,500 curves are ~20 items;
+        curves outside the brush share one faded item. Items are reused (``setData``). A click
+        on a line picks the nearest curve, the end points carry tooltips and clicks."""
+        keep = self.passes([s[0] for s in self._series])
         groups: dict[object, list[tuple[np.ndarray, np.ndarray]]] = {}
-        for number, state, steps, vals in self._series:
-            key = ("level", int(level[number])) if state == TrialState.COMPLETE else state
+        for (number, state, steps, vals), ok in zip(self._series, keep.tolist(), strict=True):
+            if not ok:
+                key: object = "faded"
+            elif state == TrialState.COMPLETE:
+                key = ("level", self._level[number])
+            else:
+                key = state
             groups.setdefault(key, []).append((steps, vals))
-        many = len(self._series) > 150
+        many = len(self._series) > 150  # 1-px lines: wider translucent ones paint ~30x slower
         cmap = pg.colormap.get(base.CMAP_NAME)
+        for key, it in self._items.items():
+            if key not in groups:
+                it.setData([], [])
+                it.setVisible(False)
         for key, series in groups.items():
-            xs = np.concatenate([np.append(np.asarray(s, float), np.nan) for s, _v in series])
-            ys = np.concatenate([np.append(np.asarray(v, float), np.nan) for _s, v in series])
-            if key == TrialState.PRUNED:
-                pen, z = cs.pen(cs.ORANGE, 1.2, 200, Qt.PenStyle.DashLine), 2
+            if key == "faded":
+                pen, z = base.faded_pen(1.0), 0
+            elif key == TrialState.PRUNED:
+                pen, z = cs.pen(cs.ORANGE, 1.0 if many else 1.2, 200, Qt.PenStyle.DashLine), 2
             elif isinstance(key, tuple):
                 colour = cmap.map((key[1] + 0.5) / N_LEVELS, mode="qcolor")
                 pen, z = pg.mkPen(colour, width=1.0 if many else 1.6), 3 + key[1] / N_LEVELS
             else:
-                pen, z = cs.pen(cs.RED, 1.2, 200, Qt.PenStyle.DotLine), 1
-            it = pg.PlotCurveItem(xs, ys, pen=pen, connect="finite")
-            it.setZValue(z)
-            it.setClickable(True, width=5)
-            it.sigClicked.connect(self._on_curve_clicked)
-            self.plot.addItem(it)
-            self._items.append(it)
-        ex, ey, en, eb = [], [], [], []
-        end_brush = {TrialState.PRUNED: pg.mkBrush(cs.ORANGE), TrialState.FAILED: pg.mkBrush(cs.RED)}
-        level_brushes = base.level_brushes()
-        for number, state, steps, vals in self._series:
-            ok = np.flatnonzero(np.isfinite(vals))
-            if not len(ok):
-                continue
-            ex.append(float(steps[ok[-1]]))
-            ey.append(float(vals[ok[-1]]))
-            en.append(number)
-            if state == TrialState.COMPLETE:
-                eb.append(level_brushes[int(level[number]) * (base.LEVELS - 1) // max(N_LEVELS - 1, 1)])
-            else:
-                eb.append(end_brush.get(state, pg.mkBrush(cs.GREY)))
-        self.ends.setData(ex, ey, data=en, brush=eb)
-        cs.set_axis_label(self.plot, "left", self.metric_combo.currentText() or "value", self.palette())
-        self.status.setText(f"{len(self._series)} curves")
+                pen, z = cs.pen(cs.RED, 1.0 if many else 1.2, 200, Qt.PenStyle.DotLine), 1
+            it = self._items.get(key)
+            if it is None:
+                it = self._items[key] = pg.PlotCurveItem(connect="finite")
+                it.setZValue(z)
+                it.setClickable(True, width=5)
+                it.sigClicked.connect(self._on_curve_clicked)
+                self.plot.addItem(it)
+            it.setPen(pen)
+            it.setData(*_joined(series), connect="finite")
+            it.setVisible(True)
+        base.show_only(self.ends, keep[self._end_rows])
+        base.show_faded(self.faded_ends, ~keep[self._end_rows], *self._end_xyn)
+        shown = f"{len(self._series)} curves"
+        if self._total > len(self._data):
+            shown = f"{len(self._series)} of {self._total} curves (the best and the latest)"
+            if self.brush_filter is not None:
+                shown = f"{len(self._series)} of {self._total} curves (passing the brush first)"
+        self.set_status(shown, self.brush_note(keep))
         self._draw_selected()
+
+    def _prepare_faded(self) -> None:
+        base.fill_faded(self.faded_ends, *self._end_xyn)
 
     def nearest_curve(self, x: float, y: float) -> int | None:
         """The trial whose curve passes closest (vertically) to (x, y) in view coordinates."""
@@ -427,8 +551,15 @@ class CurvesView(_PlotView):
     def curve_count(self) -> int:
         return len(self._series)
 
+    def passing_curve_count(self) -> int:
+        return int(self.passes([s[0] for s in self._series]).sum())
+
+    def shown_numbers(self) -> list[int]:
+        return [s[0] for s in self._series]
+
     def item_count(self) -> int:
-        return len(self._items)
+        """Curve items drawn (one per colour group)."""
+        return sum(1 for it in self._items.values() if it.isVisible())
 
     def _draw_selected(self) -> None:
         for number, _state, steps, vals in self._series:

@@ -27,9 +27,12 @@ class SliceView(base.AnalysisView):
         self.layout_widget = pg.GraphicsLayoutWidget()
         self.layout_widget.setMinimumSize(300, 200)
         self.body.addWidget(self.layout_widget, 1)
+        self.cache_paint(self.layout_widget)
         self._plots: list[pg.PlotItem] = []
         self._scatters: list[pg.ScatterPlotItem] = []
+        self._faded: list[pg.ScatterPlotItem] = []
         self._rings: list[pg.ScatterPlotItem] = []
+        self._points: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # x, y, trial numbers
         self._data: list[Any] = []
         self.restyle()
 
@@ -45,10 +48,9 @@ class SliceView(base.AnalysisView):
     def draw(self, data: list[Any]) -> None:
         self._data = list(data)
         self.draw_count += 1
-        self.status.setText("")
         glw = self.layout_widget
         glw.clear()
-        self._plots, self._scatters, self._rings = [], [], []
+        self._plots, self._scatters, self._faded, self._rings, self._points = [], [], [], [], []
         n = len(self._data)
         cols = 1 if n <= 1 else 2 if n <= 4 else 3 if n <= 9 else 4
         font = QFont(self.font())
@@ -73,23 +75,41 @@ class SliceView(base.AnalysisView):
                 with np.errstate(divide="ignore", invalid="ignore"):
                     x = np.where(x > 0, np.log10(np.where(x > 0, x, 1.0)), np.nan)
             ok = np.isfinite(x) & np.isfinite(y)
+            self._points.append((x[ok], y[ok], nums[ok]))
+            # every point in both items; a brush only switches which item shows it
             sc = base.scatter(self._tip, self._on_clicked, size=7)
             brushes = base.brushes(nums[ok].astype(float))
             sc.setData(x[ok], y[ok], data=nums[ok], brush=brushes, pen=base.outline_pen(self))
-            plot.addItem(sc)
+            faded = base.faded_scatter(self._tip, self._on_clicked)  # filled by the first brush
+            for it in (faded, sc):
+                plot.addItem(it)
             r = base.ring()
             plot.addItem(r)
             self._plots.append(plot)
             self._scatters.append(sc)
+            self._faded.append(faded)
             self._rings.append(r)
+        self._apply_brush()
+
+    def _paint(self) -> None:
+        """Colour the points passing the brush, fade the others (no recomputation)."""
+        note = ""
+        for (x, y, nums), sc, faded in zip(self._points, self._scatters, self._faded, strict=True):
+            keep = self.passes(nums)
+            base.show_only(sc, keep)
+            base.show_faded(faded, ~keep, x, y, nums)
+            note = note or self.brush_note(keep)
+        self.set_status(note)
         self._draw_selected()
 
+    def _prepare_faded(self) -> None:
+        for (x, y, nums), faded in zip(self._points, self._faded, strict=True):
+            base.fill_faded(faded, x, y, nums)
+
     def _draw_selected(self) -> None:
-        for sc, r in zip(self._scatters, self._rings, strict=True):
-            x, y = sc.getData()
-            nums = sc.data["data"] if len(sc.data) else []
-            hit = [i for i, n in enumerate(nums) if n == self.selected] if self.selected is not None else []
-            r.setData([x[i] for i in hit], [y[i] for i in hit])
+        for (x, y, nums), r in zip(self._points, self._rings, strict=True):
+            hit = nums == self.selected if self.selected is not None else np.zeros(len(nums), dtype=bool)
+            r.setData(x[hit], y[hit])
 
     def export_target(self) -> Any:
         return self.layout_widget.ci
@@ -98,7 +118,11 @@ class SliceView(base.AnalysisView):
         return list(self._plots)
 
     def point_count(self) -> int:
-        return sum(len(sc.data) for sc in self._scatters)
+        """Points drawn in colour (the trials passing the brush; all without one)."""
+        return sum(len(base.shown_numbers(sc)) for sc in self._scatters)
+
+    def faded_count(self) -> int:
+        return sum(len(base.shown_numbers(sc)) for sc in self._faded)
 
     def restyle(self) -> None:
         from PySide6.QtGui import QPalette

@@ -3,7 +3,9 @@
 One :class:`pyqtgraph.PlotDataItem` per trial (two in "train + val loss" mode), created once and
 fed with ``setData``; items of trials that drop out of the window of recent trials are reused for
 new ones. The running trial is drawn bold, the best one green, the selected one magenta; earlier
-trials thin and faint, pruned and failed ones dashed in orange and red.
+trials thin and faint, pruned and failed ones dashed in orange and red. A pruned trial's curve
+ends where the pruner stopped it, with an orange ✕ (one scatter item holds every such marker;
+hovering one tells the epoch and the rule, clicking it selects the trial).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class LearningCurvesChart(QWidget):
         self._spare: list[list[pg.PlotDataItem]] = []
         self._selected: int | None = None
         self._preferred: str | None = None
+        self._marks: dict[int, tuple[float, float]] = {}  # pruned trial -> where its curve stops
 
         self.title = QLabel("<b>Learning curves</b>")
         self.metric_combo = QComboBox()
@@ -70,6 +73,15 @@ class LearningCurvesChart(QWidget):
         item.setDownsampling(auto=True, mode="peak")
         cs.set_axis_label(self.plot, "bottom", "epoch", self.palette())
         self.plot.setToolTip("")
+        # A PlotDataItem of symbols only (not a bare ScatterPlotItem): it follows the log y mode.
+        self.stop_marks = pg.PlotDataItem(
+            pen=None, symbol="x", symbolSize=13, symbolBrush=cs.colour(cs.ORANGE), symbolPen=None
+        )
+        self.stop_marks.scatter.opts.update(hoverable=True, tip=self._mark_tip, hoverSize=17)
+        self.stop_marks.setZValue(25)
+        self.stop_marks.sigPointsClicked.connect(self._on_marks_clicked)
+        self.plot.addItem(self.stop_marks)
+        self._drawn_marks: dict[int, tuple[float, float]] = {}
 
         top = QHBoxLayout()
         top.addWidget(self.title)
@@ -130,6 +142,10 @@ class LearningCurvesChart(QWidget):
     def items_of(self, number: int) -> list[pg.PlotDataItem]:
         return list(self._items.get(number, []))
 
+    def pruned_marks(self) -> dict[int, tuple[float, float]]:
+        """Where each shown pruned trial's curve stops (its ✕ marker): number -> (epoch, value)."""
+        return dict(self._marks)
+
     # -- drawing --------------------------------------------------------------------------
     def _shown(self) -> set[int]:
         book = self._book
@@ -145,6 +161,12 @@ class LearningCurvesChart(QWidget):
             t = self._book.get(n)
             if t is not None and t.curves:
                 self._draw(n)
+        if self._marks != self._drawn_marks:
+            self._drawn_marks = dict(self._marks)
+            nums = sorted(self._marks)
+            self.stop_marks.setData(
+                [self._marks[n][0] for n in nums], [self._marks[n][1] for n in nums], data=nums
+            )
 
     def _series(self, number: int) -> list[tuple[np.ndarray, np.ndarray]]:
         t = self._book.trials[number]
@@ -167,6 +189,11 @@ class LearningCurvesChart(QWidget):
                 item.setVisible(bool(len(x)))
             else:
                 item.setVisible(False)
+        x, y = series[0] if series else ((), ())
+        if self._book.trials[number].state == TrialState.PRUNED and len(x) and np.isfinite(y[-1]):
+            self._marks[number] = (float(x[-1]), float(y[-1]))
+        else:
+            self._marks.pop(number, None)
         self._restyle(number, items)
 
     def _kind(self, number: int) -> str:
@@ -235,6 +262,7 @@ class LearningCurvesChart(QWidget):
     def _release(self, number: int) -> None:
         items = self._items.pop(number)
         self._styles.pop(number, None)
+        self._marks.pop(number, None)
         for item in items:
             item.setData([], [])
             item.setVisible(False)
@@ -287,13 +315,24 @@ class LearningCurvesChart(QWidget):
             cs.swatch("running", cs.BLUE),
             cs.swatch("best", cs.GREEN),
             cs.swatch("selected", cs.MAGENTA),
-            cs.swatch("pruned", cs.ORANGE, "╍"),
+            cs.swatch("pruned ✕", cs.ORANGE, "╍"),
             cs.swatch("failed", cs.RED, "╍"),
             cs.swatch("earlier", cs.GREY, "─"),
         ]
         if self.metric_combo.currentText() == TRAIN_VAL:
             entries.append("(dotted: training loss)")
         self.legend.setText(cs.legend(*entries))
+
+    def _mark_tip(self, x: float, y: float, data: object) -> str:
+        number = int(data) if data is not None else -1
+        t = self._book.get(number)
+        why = str(t.attrs.get("pruned_by", "")) if t is not None else ""
+        text = f"Trial {number}: pruned at epoch {x:g}"
+        return f"{text}\n{why}" if why else text
+
+    def _on_marks_clicked(self, _item: object, points, _ev: object = None) -> None:
+        if len(points) and points[0].data() is not None:
+            self.trial_clicked.emit(int(points[0].data()))
 
     def _on_item_clicked(self, item: pg.PlotDataItem, _ev: object = None) -> None:
         number = getattr(item, "trial_number", None)

@@ -1,7 +1,8 @@
 """Optimization history: the study's metric of every finished trial by trial number.
 
 Complete trials are dots, the best-so-far line is drawn in steps, the best trial is a star;
-pruned trials are orange triangles at their last value; failed trials (and trials without a
+pruned trials are orange triangles at the value they had when stopped (their tooltip tells the
+epoch and the pruner's rule); failed trials (and trials without a
 finite value) are red / grey crosses along the worse edge of the chart. Hovering a point shows
 the trial's number, value and params; clicking it emits ``trial_clicked``.
 """
@@ -14,6 +15,7 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.chartdata import Changes, HistoryData, LiveTrials, format_cell, history_points
+from ...core.trial import TrialState
 from . import chart_style as cs
 
 
@@ -28,6 +30,7 @@ class HistoryChart(QWidget):
         self._book = LiveTrials()
         self._data: HistoryData = history_points([], "minimize")
         self._selected: int | None = None
+        self._brush: frozenset[int] | None = None  # trials passing the Analysis page's brush
 
         self.title = QLabel("<b>Optimization history</b>")
         self.log_check = QCheckBox("log y")
@@ -38,7 +41,7 @@ class HistoryChart(QWidget):
                 cs.swatch("complete", cs.BLUE, "●"),
                 cs.swatch("best so far", cs.GREEN),
                 cs.swatch("best", cs.GREEN, "★"),
-                cs.swatch("pruned", cs.ORANGE, "▼"),
+                cs.swatch("pruned (when stopped)", cs.ORANGE, "▼"),
                 cs.swatch("failed", cs.RED, "✕"),
             )
         )
@@ -53,6 +56,7 @@ class HistoryChart(QWidget):
         self.pruned = self._points("t", 10, cs.colour(cs.ORANGE, 220), 4)
         self.failed = self._points("x", 11, cs.colour(cs.RED, 230), 4)
         self.no_value = self._points("x", 11, cs.colour(cs.GREY, 230), 4)
+        self.faded = self._points("o", 4, cs.colour(cs.GREY, 110), 2)  # outside the brush
         self.best_point = self._points("star", 17, cs.colour(cs.GREEN), 6)
         self.selected_ring = pg.PlotDataItem(
             pen=None, symbol="o", symbolSize=17, symbolBrush=None, symbolPen=cs.pen(cs.MAGENTA, 2.5)
@@ -102,8 +106,17 @@ class HistoryChart(QWidget):
         if self.log_check.isChecked() and not data.all_positive:
             self.log_check.setChecked(False)  # a value <= 0 cannot be shown on a log axis
         edge = data.edge(log=self.log_check.isChecked())
-        self.complete.setData(data.numbers, data.values, data=data.numbers)
-        self.pruned.setData(data.pruned_numbers, data.pruned_values, data=data.pruned_numbers)
+        keep = self._passes(data.numbers)
+        self.complete.setData(data.numbers[keep], data.values[keep], data=data.numbers[keep])
+        p_keep = self._passes(data.pruned_numbers)
+        self.faded.setData(
+            np.concatenate([data.numbers[~keep], data.pruned_numbers[~p_keep]]),
+            np.concatenate([data.values[~keep], data.pruned_values[~p_keep]]),
+            data=np.concatenate([data.numbers[~keep], data.pruned_numbers[~p_keep]]),
+        )
+        self.pruned.setData(
+            data.pruned_numbers[p_keep], data.pruned_values[p_keep], data=data.pruned_numbers[p_keep]
+        )
         self.failed.setData(
             data.failed_numbers, np.full(len(data.failed_numbers), edge), data=data.failed_numbers
         )
@@ -117,6 +130,18 @@ class HistoryChart(QWidget):
             self.best_point.setData([data.best_number], [data.best_value], data=[data.best_number])
         self._draw_selected()
         self.redraws += 1
+
+    def set_brush_filter(self, numbers: frozenset[int] | None) -> None:
+        """Fade the complete and pruned trials outside ``numbers`` (small grey dots, as on the
+        Analysis page); None shows every trial as usual."""
+        self._brush = numbers
+        self.refresh()
+
+    def _passes(self, numbers: np.ndarray) -> np.ndarray:
+        nums = np.asarray(numbers, dtype=np.int64).reshape(-1)
+        if self._brush is None:
+            return np.ones(len(nums), dtype=bool)
+        return np.isin(nums, np.fromiter(self._brush, np.int64, len(self._brush)))
 
     def set_selected(self, number: int | None) -> None:
         self._selected = number
@@ -157,6 +182,8 @@ class HistoryChart(QWidget):
             lines.append(t.error if len(t.error) < 90 else t.error[:87] + "…")
         else:
             lines.append(f"{metric} = {format_cell(t.value)}")
+        if t.state == TrialState.PRUNED and t.attrs.get("pruned_by"):
+            lines.append(f"stopped at epoch {t.attrs.get('pruned_at')}: {t.attrs['pruned_by']}")
         lines += [f"{k} = {format_cell(v)}" for k, v in t.params.items()]
         return "\n".join(lines)
 

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from ...core.chartdata import Changes, LiveTrial, LiveTrials, best_number
+from ...core.events import TrialFinished
 from ...core.storage import StudyStore
 from ...core.trial import TrialState
 from .curves_chart import LearningCurvesChart
@@ -46,6 +47,8 @@ class LivePage(QWidget):
     may also show elsewhere)."""
 
     trial_selected = Signal(int)  # a trial number the user picked (table row or chart point)
+    clone_requested = Signal(int)  # the trials table's "Clone and Edit…" on a row
+    evaluate_requested = Signal(int)  # the trials table's "Evaluate on Test Set…" on a row
 
     #: Milliseconds between an event and the redraw it triggers (≤ 20 redraws a second).
     REDRAW_MS = 200
@@ -99,6 +102,8 @@ class LivePage(QWidget):
         lay.addWidget(main, 1)
 
         self.table.trial_selected.connect(self._user_picked)
+        self.table.clone_requested.connect(self.clone_requested)
+        self.table.evaluate_requested.connect(self.evaluate_requested)
         self.curves.trial_clicked.connect(self._user_picked)
         self.history.trial_clicked.connect(self._user_picked)
         self._install(self._book)
@@ -139,6 +144,21 @@ class LivePage(QWidget):
         """Record a core event; the redraw follows within :attr:`REDRAW_MS`."""
         if self._book.apply(event) and not self._timer.isActive():
             self._timer.start()
+        if isinstance(event, TrialFinished) and event.state == TrialState.PRUNED:
+            self._read_pruned_attrs(event.number)
+
+    def _read_pruned_attrs(self, number: int) -> None:
+        """A pruned trial's ``pruned_at`` / ``pruned_by`` (the event does not carry attrs): one
+        small read of the shared read-only store, already committed before the event was sent."""
+        t = self._book.get(number)
+        if t is None or self._store is None or self._study_id is None or "pruned_by" in t.attrs:
+            return
+        try:
+            stored = self._store.get_trial_by_number(self._study_id, number, with_curves=False)
+        except Exception:  # the file is being replaced or gone: the table shows plain "pruned"
+            return
+        if stored is not None:
+            t.attrs.update(stored.attrs)
 
     def select_trial(self, number: int | None) -> None:
         """Highlight trial ``number`` everywhere and show its details (no signal)."""
@@ -153,6 +173,10 @@ class LivePage(QWidget):
         self.curves.set_selected(number)
         self.history.set_selected(number)
         self._show_details()
+
+    def set_brush_filter(self, numbers: frozenset[int] | None) -> None:
+        """Fade the trials outside the Analysis page's brush in the history (None: no brush)."""
+        self.history.set_brush_filter(numbers)
 
     def clear(self) -> None:
         """Forget the study: empty charts, table and details."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
@@ -85,6 +87,23 @@ class TrialDetails(QWidget):
         el.addWidget(self.error_title)
         el.addWidget(self.error, 1)
         self.error_box.setVisible(False)
+        # What a user script printed (attrs["log"], the last lines; see training/scripts.py).
+        self.output_title = QLabel("<b>Output</b>")
+        self.output = QPlainTextEdit()
+        self.output.setReadOnly(True)
+        self.output.setObjectName("trialOutput")
+        self.output.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.output.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.output_box = QWidget()
+        ol = QVBoxLayout(self.output_box)
+        ol.setContentsMargins(0, 0, 0, 0)
+        ol.setSpacing(1)
+        ol.addWidget(self.output_title)
+        ol.addWidget(self.output, 1)
+        self.output_box.setVisible(False)
+        #: ``log_reader(number) -> str | None``: the stored output of a finished trial that the
+        #: live events did not carry (the window reads it from its read-only store).
+        self.log_reader: Callable[[int], str | None] | None = None
         self.plot = cs.make_plot(self)
         self.plot.setMinimumHeight(150)
         cs.set_axis_label(self.plot, "bottom", "epoch", self.palette())
@@ -101,11 +120,13 @@ class TrialDetails(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.tree)
         split.addWidget(self.error_box)
+        split.addWidget(self.output_box)
         split.addWidget(plot_box)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
-        split.setStretchFactor(2, 3)
-        split.setSizes([330, 110, 300])
+        split.setStretchFactor(2, 2)
+        split.setStretchFactor(3, 3)
+        split.setSizes([330, 110, 160, 300])
         split.setChildrenCollapsible(False)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -134,6 +155,7 @@ class TrialDetails(QWidget):
         if trial is None:
             self.header.setText("<b>Trial details</b><br><i>Pick a trial in the table or a chart.</i>")
             self.error_box.setVisible(False)
+            self.output_box.setVisible(False)
             self._draw_curves()
             return
         self._is_best = is_best
@@ -167,6 +189,13 @@ class TrialDetails(QWidget):
         self.error.setPlainText(text)
 
         self.error_box.setVisible(bool(text))
+        output = trial.attrs.get("log")
+        if output is None and trial.state != TrialState.RUNNING and self.log_reader is not None:
+            output = self.log_reader(trial.number) or ""
+            trial.attrs["log"] = output  # read once ("" when it printed nothing)
+        self.output.setPlainText(str(output or ""))
+        self.output.verticalScrollBar().setValue(self.output.verticalScrollBar().maximum())
+        self.output_box.setVisible(bool(output))
         self._draw_curves()
 
     def refresh_live(self, trial: LiveTrial | None = None) -> None:

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -63,9 +64,16 @@ _ASC, _DESC = Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder
 
 
 def state_text(t: LiveTrial) -> str:
-    """ "running · epoch 3" for the running trial, the state's name otherwise."""
+    """ "running · epoch 3" for the running trial, "pruned at epoch 9 (asha)" for a pruned one
+    (the epoch and rule from its attrs, see docs/pruning.md), the state's name otherwise."""
     if t.state == TrialState.RUNNING and t.last_step is not None:
         return f"running · epoch {t.last_step}"
+    if t.state == TrialState.PRUNED:
+        at = t.attrs.get("pruned_at", t.last_step)
+        by = str(t.attrs.get("pruned_by") or "")
+        rule = by.split(":", 1)[0].split(" ", 1)[0] if by else ""
+        text = "pruned" if at is None else f"pruned at epoch {at}"
+        return f"{text} ({rule})" if rule else text
     return t.state.value
 
 
@@ -349,6 +357,8 @@ class TrialsTableModel(QAbstractTableModel):
         if role == _ROLE.ToolTipRole:
             if t.error:
                 return t.error
+            if t.state == TrialState.PRUNED and t.attrs.get("pruned_by"):
+                return f"Stopped early by the pruner: {t.attrs['pruned_by']}"
             if number == self._book.best:
                 return "The best trial so far"
         return None
@@ -405,6 +415,8 @@ class TrialsTable(QWidget):
     """The table with its filters. ``trial_selected`` fires when the user picks a row."""
 
     trial_selected = Signal(int)
+    clone_requested = Signal(int)  # context menu "Clone and Edit…": the row's trial number
+    evaluate_requested = Signal(int)  # context menu "Evaluate on Test Set…"
 
     def __init__(self, model: TrialsTableModel | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -455,6 +467,9 @@ class TrialsTable(QWidget):
         hh.setStretchLastSection(True)
         self._programmatic = False
         self.view.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._on_context_menu)
+        self.context_menu: QMenu | None = None  # the last one shown (tests trigger its actions)
         for sig in (
             self.proxy.rowsInserted,
             self.proxy.rowsRemoved,
@@ -552,6 +567,43 @@ class TrialsTable(QWidget):
         if self._programmatic or not current.isValid():
             return
         self.trial_selected.emit(int(current.data(TrialsTableModel.NumberRole)))
+
+    def make_context_menu(self, number: int) -> QMenu:
+        """The row menu of trial ``number``: clone and edit, copy its configuration, evaluate."""
+        menu = QMenu(self)
+        clone = menu.addAction("Clone and Edit…")
+        clone.setStatusTip("Enqueue a copy of this trial's configuration, edited first")
+        clone.triggered.connect(lambda _=False: self.clone_requested.emit(number))
+        copy = menu.addAction("Copy Configuration")
+        copy.setStatusTip("Copy this trial's parameters to the clipboard as JSON")
+        copy.triggered.connect(lambda _=False: self.copy_configuration(number))
+        menu.addSeparator()
+        evaluate = menu.addAction("Evaluate on Test Set…")
+        evaluate.setStatusTip("Retrain this configuration with several seeds and score the test split")
+        state = self.model.trial_at(self.model.row_of(number)).state
+        evaluate.setEnabled(state in (TrialState.COMPLETE, TrialState.PRUNED))
+        evaluate.triggered.connect(lambda _=False: self.evaluate_requested.emit(number))
+        return menu
+
+    def copy_configuration(self, number: int) -> str:
+        """Put trial ``number``'s parameters on the clipboard as JSON; returns the text."""
+        from PySide6.QtWidgets import QApplication
+
+        from ...core.export import format_config
+
+        text = format_config(dict(self.model.trial_at(self.model.row_of(number)).params), "json")
+        QApplication.clipboard().setText(text)
+        return text
+
+    def _on_context_menu(self, pos) -> None:
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return
+        number = int(index.data(TrialsTableModel.NumberRole))
+        if self.context_menu is not None:
+            self.context_menu.deleteLater()
+        self.context_menu = self.make_context_menu(number)
+        self.context_menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def _apply_text_filter(self) -> None:
         self.proxy.set_filters(text=self.filter_edit.text())

@@ -24,10 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hpo_desktop.core.refine import in_space_count
 from hpo_desktop.core.space import SearchSpace, SpaceError
 from hpo_desktop.core.spec import SpecError, StudySpec, spec_from_dict
 from hpo_desktop.core.strategies import STRATEGIES
+from hpo_desktop.core.trial import FrozenTrial
 from hpo_desktop.training.params import ModelConfigError, check_space
+from hpo_desktop.training.scripts import check_script_space
 
 from .data_panel import DataModelPanel
 from .look import set_tone
@@ -91,6 +94,7 @@ class SetupPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
+        self._objective: dict[str, Any] = {}
         self._path: Path | None = None
         self._locked = False
         self._applying = False
@@ -99,6 +103,8 @@ class SetupPage(QWidget):
         self._info: TrainerInfo | None = None
         self._asked_trainer = False
         self._panels: dict[str, dict[str, Any]] = {}
+        self._parent: str | None = None
+        self._parent_trials: list[FrozenTrial] = []
 
         self.study_group = StudyGroup(self)
         self.space_editor = SpaceEditor(self, undo_stack=self.undo_stack)
@@ -131,6 +137,12 @@ class SetupPage(QWidget):
         self.locked_label.setWordWrap(True)
         set_tone(self.locked_label, "muted")
         self.locked_label.hide()
+        # A child study made by Refine…: which study it refines and what it warm-starts from.
+        self.parent_label = QLabel(self)
+        self.parent_label.setObjectName("setupParent")
+        self.parent_label.setWordWrap(True)
+        set_tone(self.parent_label, "normal", bold=True)
+        self.parent_label.hide()
         self.status_label = QLabel(self)
         self.status_label.setObjectName("setupStatus")
         self.status_label.setWordWrap(True)
@@ -140,6 +152,7 @@ class SetupPage(QWidget):
         layout.setContentsMargins(10, 10, 10, 8)
         layout.setSpacing(8)
         layout.addWidget(self.locked_label)
+        layout.addWidget(self.parent_label)
         layout.addWidget(self.study_group)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.status_label)
@@ -163,8 +176,26 @@ class SetupPage(QWidget):
 
     # -- the contract ----------------------------------------------------------------------
     def set_spec(self, spec: StudySpec) -> None:
-        """Fill every panel from a spec; the undo history starts afresh."""
+        """Fill every panel from a spec; the undo history starts afresh. A study parent set
+        before is forgotten (set it again with :meth:`set_parent`)."""
+        self._parent, self._parent_trials = None, []
         self._load(spec.to_dict(), spec.path)
+
+    def set_parent(self, name: str | None, trials: list[FrozenTrial] | None = None) -> None:
+        """Set up a child of study ``name`` (None: no parent). ``trials`` are the parent's; the
+        page says how many of them lie inside the space shown (the child's warm start)."""
+        self._parent, self._parent_trials = name, list(trials or [])
+        self._revalidate()
+
+    def parent_study(self) -> str | None:
+        """The study a new study set up here refines (Start creates it as that study's child)."""
+        return self._parent
+
+    def parent_trials(self) -> list[FrozenTrial]:
+        return list(self._parent_trials)
+
+    def parent_text(self) -> str:
+        return self.parent_label.text() if self._parent is not None else ""
 
     def spec(self) -> StudySpec:
         """The validated study; raises SpecError naming the first problem."""
@@ -223,11 +254,25 @@ class SetupPage(QWidget):
     # -- loading and snapshots -------------------------------------------------------------
     def _load(self, doc: dict[str, Any], path: Path | None) -> None:
         self._path = path
+        # A user's own training loop: kept as it is (docs/scripts.md); [data]/[model] do not apply.
+        self._objective = dict(doc.get("objective") or {})
+        self.tabs.setTabEnabled(1, not self._objective)
+        self.tabs.setTabToolTip(
+            1,
+            f"The objective script {self._objective.get('script')} loads its data and trains its model itself."
+            if self._objective
+            else "",
+        )
+        model = doc.get("model") or {}
+        self.space_editor.model.set_trainer(
+            "objective-script" if self._objective else "model-script" if model.get("script") else "builtin"
+        )
         self._applying = True
         try:
             self.data_panel.set_base_dir(path.parent if path else Path.cwd())
             self.study_group.set_study(doc.get("study", {}))
             self.strategy_panel.set_strategy(doc.get("strategy", {"kind": "bayesian"}))
+            self.strategy_panel.set_pruner(doc.get("pruner"))
             self.data_panel.set_sections(doc.get("data", {}), doc.get("model", {}))
             self.space_editor.set_space(doc.get("space", {}))
         finally:
@@ -240,6 +285,7 @@ class SetupPage(QWidget):
         return {
             "study": self.study_group.study_dict(),
             "strategy": self.strategy_panel.strategy_dict(),
+            "pruner": self.strategy_panel.pruner_dict(),
             "data": self.data_panel.data_dict(),
             "model": self.data_panel.model_dict(),
         }
@@ -250,6 +296,7 @@ class SetupPage(QWidget):
         try:
             self.study_group.set_study(state["study"])
             self.strategy_panel.set_strategy(state["strategy"])
+            self.strategy_panel.set_pruner(state.get("pruner"))
             self.data_panel.set_sections(state["data"], state["model"])
         finally:
             self._applying = False
@@ -309,6 +356,8 @@ class SetupPage(QWidget):
             problems.append("[study] give the study a name")
         if not study["metric"]:
             problems.append("[study] choose the metric to optimize")
+        elif self._objective:
+            pass  # the metric is whatever the objective script reports
         elif self._info is not None and task and self._info.metrics.get(task):
             allowed = self._info.metrics[task]
             if study["metric"] not in allowed:
@@ -321,16 +370,25 @@ class SetupPage(QWidget):
         else:
             problems.extend(space_problems)
         strategy_problems = self.strategy_panel.problems()
-        data_problems = self.data_panel.problems()
+        data_problems = [] if self._objective else self.data_panel.problems()
         problems.extend(strategy_problems)
         problems.extend(data_problems)
 
         spec = None
         if not problems:
             doc = {**self._panels_state(), "space": self.space_editor.space_dict()}
+            if self._objective:
+                doc["objective"] = dict(self._objective)
+                doc.pop("data", None)
+                doc.pop("model", None)
             try:
                 spec = spec_from_dict(doc, source=SOURCE, path=self._path)
-                check_space(spec.space)
+                if spec.objective:
+                    pass  # the script's own parameters: nothing of ours to check
+                elif spec.model.get("script"):
+                    check_script_space(spec.space)  # trainer values checked; other names are the script's
+                else:
+                    check_space(spec.space)
             except SpecError as exc:
                 problems.append(exc.detail)
                 spec = None
@@ -338,9 +396,26 @@ class SetupPage(QWidget):
                 problems.append(str(exc))
                 spec = None
         self._spec, self._problems = spec, problems
+        self._show_parent(space)
         self._show_status(space, strategy_problems, data_problems)
         ok = not problems
         self.validity_changed.emit(ok, "" if ok else problems[0])
+
+    def _show_parent(self, space: SearchSpace | None) -> None:
+        if self._parent is None:
+            self.parent_label.hide()
+            return
+        if space is None:
+            start = "warm start once the search space is valid"
+        else:
+            n = in_space_count(self._parent_trials, space)
+            start = f"warm start from its {n} in-space trial{'s' if n != 1 else ''}"
+        self.parent_label.setText(f"↳  Refines study '{self._parent}' — {start}")
+        self.parent_label.setToolTip(
+            "Start creates this study as a child of the refined one, in the same study file. "
+            "Its strategy is first told the parent's finished trials that lie inside this search space."
+        )
+        self.parent_label.show()
 
     def _show_status(
         self, space: SearchSpace | None, strategy_problems: list[str], data_problems: list[str]

@@ -71,6 +71,7 @@ class SpaceTableModel(QAbstractTableModel):
         self.undo_stack = undo_stack
         self.read_only = False
         self._rows: list[dict[str, Any]] = []
+        self._trainer = "builtin"
         self._check: RowCheck = check_rows([])
 
     # -- reading ---------------------------------------------------------------------------
@@ -304,8 +305,14 @@ class SpaceTableModel(QAbstractTableModel):
         self._changed()
         self.row_focus.emit(dst, 0)
 
+    def set_trainer(self, trainer: str) -> None:
+        """Whose names and values the space is checked against (see space_rows.TRAINER_MODES)."""
+        if trainer != self._trainer:
+            self._trainer = trainer
+            self._changed()
+
     def _changed(self, emit: bool = True) -> None:
-        self._check = check_rows(self._rows)
+        self._check = check_rows(self._rows, self._trainer)
         if self._rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(FIELDS) - 1))
         if emit:

@@ -326,7 +326,13 @@ def unknown_name_message(name: str) -> str:
     return f"not a hyperparameter of the built-in trainer{hint}"
 
 
-def check_rows(rows: list[Mapping[str, Any]]) -> RowCheck:
+#: Which trainer checks the names and values of a space: the built-in networks (every name must
+#: be one of their hyperparameters), a [model] script (our trainer's names are checked, other names
+#: are the script's own), or an [objective] script (its own names only: nothing of ours to check).
+TRAINER_MODES = ("builtin", "model-script", "objective-script")
+
+
+def check_rows(rows: list[Mapping[str, Any]], trainer: str = "builtin") -> RowCheck:
     """Parse every row, run the core validator and the trainer's checks, locate every problem."""
     result = RowCheck(space={})
     owner: dict[str, int] = {}  # name -> first row using it
@@ -370,6 +376,8 @@ def check_rows(rows: list[Mapping[str, Any]]) -> RowCheck:
 
     for name, i in owner.items():
         if any(r == i for r, _ in result.cells):
+            continue
+        if trainer == "objective-script" or (trainer == "model-script" and name not in ALL_PARAMS):
             continue
         _check_trainer(name, rows[i], params.get(name), lambda cell, msg, i=i: mark(i, cell, msg))
 

@@ -3,6 +3,9 @@
 The combo box and the option form are generated from the strategy registry
 (:data:`hpo_desktop.core.strategies.STRATEGIES`: ``label``, ``help``, ``options_schema``), so a
 new strategy shows up here without touching this file; the tables below only add nicer labels.
+Below it, the pruning section (:class:`PrunerSection`) does the same from the pruner registry
+(:data:`hpo_desktop.core.pruners.PRUNERS`): a combo, a one-line explanation and the options of
+the chosen pruner; it becomes the spec's ``[pruner]`` table.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hpo_desktop.core.pruners import PRUNERS, PrunerError
 from hpo_desktop.core.space import GridTooLarge, SearchSpace, SpaceError
 from hpo_desktop.core.strategies import STRATEGIES, StrategyError
 from hpo_desktop.core.strategies.bayesian import ACQUISITIONS, ESTIMATORS, INITIAL_DESIGNS, LIARS
@@ -75,6 +79,26 @@ OPTION_LABELS: dict[str, str] = {
     "liar": "Pending points as",
     "limit": "Largest grid",
     "shuffle": "Shuffle order",
+    # pruners
+    "n_startup_trials": "Startup trials",
+    "n_warmup_steps": "Warm-up epochs",
+    "interval_steps": "Every n epochs",
+    "min_resource": "First rung (epoch)",
+    "max_resource": "Epochs per trial",
+    "reduction_factor": "Reduction factor",
+    "min_early_stopping_rate": "Skip rungs",
+    "patience": "Patience (epochs)",
+    "min_delta": "Min. improvement",
+    "threshold": "Threshold",
+}
+#: Smallest values of the pruners' integer options (the spin boxes' minimum).
+PRUNER_MINIMUM: dict[tuple[str, str], int] = {
+    ("median", "interval_steps"): 1,
+    ("asha", "min_resource"): 1,
+    ("asha", "reduction_factor"): 2,
+    ("hyperband", "min_resource"): 1,
+    ("hyperband", "max_resource"): 2,
+    ("hyperband", "reduction_factor"): 2,
 }
 _INT_MAX = 2**31 - 1
 
@@ -144,9 +168,12 @@ class StrategyPanel(QWidget):
         layout.addWidget(self.help)
         layout.addWidget(self.grid_label)
         layout.addWidget(self.options_box)
+        self.pruner_section = PrunerSection(self)
+        layout.addWidget(self.pruner_section)
         layout.addWidget(self.problem_label)
         layout.addStretch(1)
 
+        self.pruner_section.changed.connect(self._on_pruner_edited)
         self.combo.currentIndexChanged.connect(self._on_kind_picked)
         self._show_kind(self._kind, {})
 
@@ -177,6 +204,15 @@ class StrategyPanel(QWidget):
     def kind(self) -> str:
         return self._kind
 
+    def set_pruner(self, d: Mapping[str, Any] | None) -> None:
+        """Show a pruner table (``{"kind": ..., option: value}``; empty or None: no pruning)."""
+        self.pruner_section.set_pruner(d or {})
+        self._update_grid()
+
+    def pruner_dict(self) -> dict[str, Any]:
+        """The spec's ``[pruner]`` table: ``{"kind": ..., **options}`` ({"kind": "none"} for none)."""
+        return self.pruner_section.pruner_dict()
+
     def set_space(self, space: SearchSpace | None) -> None:
         """The current (valid) space, or None while it has problems; updates the grid size."""
         self._space = space
@@ -197,11 +233,13 @@ class StrategyPanel(QWidget):
             text, bad = grid_summary(self._space, self._limit())
             if bad:
                 out.append(text)
+        out.extend(self.pruner_section.problems())
         return out
 
     def set_read_only(self, read_only: bool) -> None:
         self.combo.setEnabled(not read_only)
         self.options_box.setEnabled(not read_only)
+        self.pruner_section.set_read_only(read_only)
 
     # -- building the form -----------------------------------------------------------------
     def _schema(self) -> dict[str, tuple[Any, Any, str]]:
@@ -332,6 +370,10 @@ class StrategyPanel(QWidget):
         self._update_grid()
         self.changed.emit()
 
+    def _on_pruner_edited(self) -> None:
+        self._update_grid()  # shows the problems
+        self.changed.emit()
+
     def _update_relevance(self) -> None:
         options = {key: self._read(key) for key in self._widgets}
         for key, widget in self._widgets.items():
@@ -362,3 +404,171 @@ class StrategyPanel(QWidget):
         problems = self.problems()
         self.problem_label.setText("\n".join(f"⚠ {p}" for p in problems if not p.startswith("Grid")))
         self.problem_label.setVisible(bool(self.problem_label.text()))
+
+
+class PrunerSection(QGroupBox):
+    """Pruning: a combo of the registered pruners, the chosen one's one-line explanation and its
+    options (a form built from ``options_schema``). Emits ``changed`` on every user edit."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Pruning: stop bad trials early", parent)
+        self.setObjectName("prunerSection")
+        self._kind = "none"
+        self._given: dict[str, Any] = {}
+        self._memory: dict[str, dict[str, Any]] = {}
+        self._widgets: dict[str, QWidget] = {}
+        self._loading = False
+
+        self.combo = QComboBox(self)
+        shrinkable(self.combo)
+        for name, cls in PRUNERS.items():
+            self.combo.addItem(cls.label or name, name)
+            self.combo.setItemData(self.combo.count() - 1, cls.help, Qt.ItemDataRole.ToolTipRole)
+        self.help = QLabel(self)
+        self.help.setObjectName("prunerHelp")
+        self.help.setWordWrap(True)
+        set_tone(self.help, "muted")
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        top = QFormLayout()
+        top.addRow("Pruner", self.combo)
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(self.help)
+        lay.addLayout(self.form)
+        self.combo.currentIndexChanged.connect(self._on_kind_picked)
+        self._show("none", {})
+
+    # -- public ----------------------------------------------------------------------------------
+    def set_pruner(self, d: Mapping[str, Any]) -> None:
+        kind = str(d.get("kind", "none")) if d else "none"
+        self._memory = {}
+        self._show(kind, {k: v for k, v in d.items() if k != "kind"} if d else {})
+
+    def kind(self) -> str:
+        return self._kind
+
+    def pruner_dict(self) -> dict[str, Any]:
+        """``{"kind": ..., **options}``: options as loaded, plus those set away from their default."""
+        schema = self._schema()
+        out: dict[str, Any] = {"kind": self._kind}
+        for key, value in self._given.items():
+            if key not in schema:
+                out[key] = value  # unknown to the form: passed on (the validator will name it)
+        for key, (_typ, default, _help) in schema.items():
+            value = self._read(key)
+            if key in self._given or value != default:
+                out[key] = value
+        return out
+
+    def problems(self) -> list[str]:
+        cls = PRUNERS.get(self._kind)
+        if cls is None:
+            return [f"[pruner] unknown pruner '{self._kind}' (choose {', '.join(PRUNERS)})"]
+        try:
+            cls.check_options({k: v for k, v in self.pruner_dict().items() if k != "kind"})
+        except PrunerError as exc:
+            return [f"[pruner] {exc}"]
+        return []
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.combo.setEnabled(not read_only)
+        for w in self._widgets.values():
+            w.setEnabled(not read_only)
+
+    def option_widget(self, key: str) -> QWidget | None:
+        return self._widgets.get(key)
+
+    # -- the form ------------------------------------------------------------------------------------
+    def _schema(self) -> dict[str, tuple[Any, Any, str]]:
+        cls = PRUNERS.get(self._kind)
+        return dict(cls.options_schema) if cls else {}
+
+    def _show(self, kind: str, options: Mapping[str, Any]) -> None:
+        self._loading = True
+        try:
+            self._kind, self._given = kind, dict(options)
+            pos = self.combo.findData(kind)
+            if pos < 0:
+                self.combo.addItem(kind, kind)
+                pos = self.combo.count() - 1
+            self.combo.setCurrentIndex(pos)
+            cls = PRUNERS.get(kind)
+            self.help.setText(cls.help if cls else "This pruner is not known to this version.")
+            while self.form.rowCount():
+                self.form.removeRow(0)
+            self._widgets.clear()
+            for key, (typ, default, help_text) in self._schema().items():
+                widget = self._make(key, typ, default)
+                self._write(widget, self._given.get(key, default))
+                widget.setToolTip(help_text)
+                label = QLabel(_title(key), self)
+                label.setToolTip(help_text)
+                self.form.addRow(label, widget)
+                self._widgets[key] = widget
+        finally:
+            self._loading = False
+
+    def _make(self, key: str, typ: Any, default: Any) -> QWidget:
+        types = typ if isinstance(typ, tuple) else (typ,)
+        if types == (int,):
+            spin = QSpinBox(self)
+            spin.setRange(PRUNER_MINIMUM.get((self._kind, key), 0), _INT_MAX)
+            spin.valueChanged.connect(self._on_edited)
+            return spin
+        if types == (float,):
+            dspin = QDoubleSpinBox(self)
+            dspin.setDecimals(4)
+            dspin.setRange(0.0, 100.0 if key == "percentile" else 1e6)
+            dspin.setSingleStep(5.0 if key == "percentile" else 0.001)
+            dspin.valueChanged.connect(self._on_edited)
+            return dspin
+        line = QLineEdit(self)  # an optional number: empty = unset
+        line.setPlaceholderText("unset")
+        line.textEdited.connect(self._on_edited)
+        return line
+
+    def _write(self, widget: QWidget, value: Any) -> None:
+        if isinstance(widget, QSpinBox):
+            widget.setValue(int(value) if isinstance(value, (int, float)) else widget.minimum())
+        elif isinstance(widget, QDoubleSpinBox):
+            widget.setValue(float(value) if isinstance(value, (int, float)) else 0.0)
+        elif isinstance(widget, QLineEdit):
+            widget.setText("" if value is None else str(value))
+
+    def _read(self, key: str) -> Any:
+        widget = self._widgets.get(key)
+        if isinstance(widget, QSpinBox):
+            return widget.value()
+        if isinstance(widget, QDoubleSpinBox):
+            value = widget.value()
+            given = self._given.get(key, self._schema()[key][1])
+            if isinstance(given, (int, float)) and abs(value - given) < 0.5 * 10 ** -widget.decimals():
+                return given  # the spin box only rounded it for display
+            return value
+        if isinstance(widget, QLineEdit):
+            text = widget.text().strip()
+            if not text:
+                return None
+            try:
+                return float(text)
+            except ValueError:
+                return text  # the validator names it
+        return self._given.get(key)
+
+    def _on_kind_picked(self, _index: int) -> None:
+        if self._loading:
+            return
+        kind = self.combo.currentData()
+        if kind == self._kind:
+            return
+        self._memory[self._kind] = {k: v for k, v in self.pruner_dict().items() if k != "kind"}
+        self._show(kind, self._memory.get(kind, {}))
+        self.changed.emit()
+
+    def _on_edited(self, *_args: Any) -> None:
+        if not self._loading:
+            self.changed.emit()
