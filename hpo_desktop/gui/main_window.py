@@ -601,7 +601,7 @@ class MainWindow(QMainWindow):
         self.live.set_study(self.reader, doc.study_id)
         self.analysis.set_study(self.reader, doc.study_id)
         self.evaluations.set_study(self.reader, doc.study_id)
-        self.setup.set_locked(summary.n_trials > 0)
+        self.setup.set_locked(summary.n_trials > 0, strategy_editable=not self.runner.running)
         self._sync_progress()
         self._update_actions()
 
@@ -1025,7 +1025,7 @@ class MainWindow(QMainWindow):
             if self.doc is not None and self.doc.study_id is not None:
                 summary = self.navigator.summary(self.doc.study_id)
                 has_trials = bool(summary and summary.n_trials)
-            self.setup.set_locked(has_trials)
+            self.setup.set_locked(has_trials, strategy_editable=True)
             if self._close_when_stopped:
                 self._close_when_stopped = False
                 self.close()

@@ -76,6 +76,27 @@ def test_raising_the_budget_continues_the_same_study(qtbot, main_window, write_t
     assert [s.record.name for s in main_window.navigator.summaries] == ["tiny"]
 
 
+def test_between_runs_the_strategy_can_change_and_the_history_is_kept(qtbot, main_window, write_tiny_spec):
+    path = write_tiny_spec(trials=2)
+    main_window.open_path(path)
+    run_to_end(qtbot, main_window)
+    before = stored_trials(path.with_suffix(".db"), "tiny")
+    panel = main_window.setup.strategy_panel
+    assert main_window.setup.is_locked() and "the strategy and the pruner can change" in (
+        main_window.setup.locked_label.text()
+    )
+    assert main_window.setup.space_editor.model.read_only  # the space stays fixed
+    assert panel.combo.isEnabled()
+    panel.combo.setCurrentIndex(panel.combo.findData("bayesian"))  # random -> Bayesian, as a user does
+    main_window.setup.set_trials(4)
+    assert main_window.act_start.isEnabled(), main_window.act_start.toolTip()
+    run_to_end(qtbot, main_window)
+    after = stored_trials(path.with_suffix(".db"), "tiny")
+    assert len(after) == 4 and [t.params for t in after[:2]] == [t.params for t in before]
+    with StudyStore(path.with_suffix(".db"), readonly=True) as store:
+        assert store.get_study("tiny").strategy["kind"] == "bayesian"
+
+
 def test_a_second_new_study_of_the_same_name_gets_a_free_name(qtbot, main_window, write_tiny_spec):
     path = write_tiny_spec(trials=1)
     main_window.open_path(path)

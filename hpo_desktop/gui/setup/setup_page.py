@@ -211,17 +211,27 @@ class SetupPage(QWidget):
     def is_valid(self) -> bool:
         return not self._problems
 
-    def set_locked(self, locked: bool) -> None:
+    def set_locked(self, locked: bool, *, strategy_editable: bool = False) -> None:
         """Read-only space/strategy/data/model while running or once trials exist; trials stay editable.
 
+        ``strategy_editable`` (a stopped study with trials): the strategy and the pruner may change
+        between runs too - the stored trials are kept and the new strategy is rebuilt from them.
         Locking clears the undo history: undoing an edit made before the study ran would change a
         setup that trials were already run with.
         """
         self._locked = locked
         self.study_group.set_locked(locked)
         self.space_editor.set_read_only(locked)
-        self.strategy_panel.set_read_only(locked)
+        self.strategy_panel.set_read_only(locked and not strategy_editable)
         self.data_panel.set_read_only(locked)
+        self.locked_label.setText(
+            "This study already has trials: its search space, data and model are fixed. The trials "
+            "budget, the strategy and the pruner can change between runs (the history is kept). "
+            "Save a copy as a new study to change the rest."
+            if strategy_editable
+            else "This study already has trials: only the trials budget can change. "
+            "Save a copy as a new study to change the rest."
+        )
         self.locked_label.setVisible(locked)
         if locked:
             self.undo_stack.clear()
