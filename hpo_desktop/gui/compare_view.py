@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -36,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from ..core.chartdata import BestTable, CompareSeries, best_rows, compare_series, format_cell, same_metric
 from ..core.storage import StorageError, StudyStore
-from .analysis.base import ask_export_path, export_item
+from .analysis.base import export_item, export_with_dialog
 from .live import chart_style as cs
 
 #: One mid-tone colour per study (readable on light and dark charts), reused after ten.
@@ -309,14 +308,7 @@ class CompareWindow(QWidget):
 
     # -- export ---------------------------------------------------------------------------------
     def export_dialog(self) -> str:
-        path = ask_export_path(self, "compare.png")
-        if not path:
-            return ""
-        try:
-            return self.export_to(path)
-        except Exception as exc:  # a full disk, a folder without write access, an exporter bug
-            QMessageBox.warning(self, "Export failed", f"The chart could not be saved to {path}:\n{exc}")
-            return ""
+        return export_with_dialog(self, "compare.png", self.export_to)
 
     def export_to(self, path: str) -> str:
         return export_item(self.plot.getPlotItem(), path)

@@ -332,6 +332,16 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.act_docs)
         help_menu.addAction(self.act_about)
 
+    def _study_menu_section(self) -> QMenu:
+        """The Study menu (made before View on first use), a separator after what it holds."""
+        menu = getattr(self, "study_menu", None)
+        if menu is None:
+            menu = self.study_menu = QMenu("&Study", self)
+            self.menuBar().insertMenu(self.view_menu.menuAction(), menu)
+        else:
+            menu.addSeparator()
+        return menu
+
     def _make_toolbar(self) -> None:
         tb = self.addToolBar("Main")
         tb.setObjectName("main-toolbar")
@@ -1060,12 +1070,7 @@ class MainWindow(QMainWindow):
             None,
             "Retrain a trial's configuration with several seeds and score the held-out test split",
         )
-        menu = getattr(self, "study_menu", None)
-        if menu is None:  # the Study menu sits before View; made here unless it exists already
-            menu = self.study_menu = QMenu("&Study", self)
-            self.menuBar().insertMenu(self.view_menu.menuAction(), menu)
-        else:
-            menu.addSeparator()
+        menu = self._study_menu_section()
         menu.addAction(self.act_enqueue)
         menu.addAction(self.act_evaluate)
         self.view_menu.addAction(self.evaluations_dock.toggleViewAction())
@@ -1179,12 +1184,7 @@ class MainWindow(QMainWindow):
         )
         self._refine: RefineDialog | None = None
         self.compare_window: CompareWindow | None = None
-        menu = getattr(self, "study_menu", None)
-        if menu is None:  # the Study menu sits before View; made here unless it exists already
-            menu = self.study_menu = QMenu("&Study", self)
-            self.menuBar().insertMenu(self.view_menu.menuAction(), menu)
-        else:
-            menu.addSeparator()
+        menu = self._study_menu_section()
         menu.addAction(self.act_refine)
         menu.addAction(self.act_compare)
         self.toolbar.addSeparator()

@@ -205,7 +205,7 @@ def test_compare_overlays_a_parent_and_its_child(qtbot, main_window, tmp_path, m
 
     # Export like the analysis views.
     out = tmp_path / "compare.png"
-    monkeypatch.setattr("hpo_desktop.gui.compare_view.ask_export_path", lambda *_a: str(out))
+    monkeypatch.setattr("hpo_desktop.gui.analysis.base.ask_export_path", lambda *_a: str(out))
     assert window.export_dialog() == str(out) and out.stat().st_size > 0
     svg = window.export_to(str(tmp_path / "compare.svg"))
     assert Path(svg).read_text().lstrip().startswith("<?xml")

@@ -182,6 +182,21 @@ def ask_export_path(parent: QWidget | None, suggested: str) -> str:
     return path
 
 
+def export_with_dialog(parent: QWidget, suggested: str, export_to: Callable[[str], str]) -> str:
+    """Ask where, then export; a failure (a full disk, no write access, an exporter bug) is a
+    message box, never a traceback. Returns the path written, or "" when nothing was."""
+    path = ask_export_path(parent, suggested)
+    if not path:
+        return ""
+    try:
+        return export_to(path)
+    except Exception as exc:
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.warning(parent, "Export failed", f"The chart could not be saved to {path}:\n{exc}")
+        return ""
+
+
 def export_item(item: Any, path: str) -> str:
     """Write ``item`` (a pyqtgraph item or scene) to ``path``: SVG for ``.svg``, else PNG."""
     from pyqtgraph import exporters
@@ -482,16 +497,7 @@ class AnalysisView(QWidget):
 
     # -- export -----------------------------------------------------------------------------
     def export_dialog(self) -> str:
-        path = ask_export_path(self, f"{self.slug}.png")
-        if not path:
-            return ""
-        try:
-            return self.export_to(path)
-        except Exception as exc:  # a full disk, a folder without write access, an exporter bug
-            from PySide6.QtWidgets import QMessageBox
-
-            QMessageBox.warning(self, "Export failed", f"The chart could not be saved to {path}:\n{exc}")
-            return ""
+        return export_with_dialog(self, f"{self.slug}.png", self.export_to)
 
     def export_to(self, path: str) -> str:
         return export_item(self.export_target(), path)
