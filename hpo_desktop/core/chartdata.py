@@ -363,6 +363,9 @@ class ProgressData:
     mean_seconds: float | None  # mean duration of the finished trials
     total_seconds: float  # summed duration of the finished trials
     message: str = ""  # why the study ended, once it has
+    #: Mean duration of the latest RECENT_TRIALS finished trials: what the next ones will likely
+    #: take once a pruner stops most of them early (the first, unpruned ones weigh on the mean).
+    recent_seconds: float | None = None
 
     @property
     def remaining(self) -> int | None:
@@ -377,8 +380,18 @@ def time_left(data: ProgressData, running_seconds: float = 0.0) -> float | None:
         return None
     if data.remaining == 0:
         return 0.0
-    spent = min(max(running_seconds, 0.0), data.mean_seconds) if data.running_number is not None else 0.0
-    return max(0.0, data.remaining * data.mean_seconds - spent)
+    per_trial = data.recent_seconds if data.recent_seconds is not None else data.mean_seconds
+    spent = min(max(running_seconds, 0.0), per_trial) if data.running_number is not None else 0.0
+    return max(0.0, data.remaining * per_trial - spent)
+
+
+#: How many of the latest finished trials the time-left estimate averages (see ProgressData).
+RECENT_TRIALS = 10
+
+
+def _recent_mean(by_number: Mapping[int, float]) -> float | None:
+    latest = sorted(by_number)[-RECENT_TRIALS:]
+    return sum(by_number[n] for n in latest) / len(latest) if latest else None
 
 
 def progress_data(
@@ -394,12 +407,14 @@ def progress_data(
     incrementally)."""
     n = 0
     secs: list[float] = []
+    by_number: dict[int, float] = {}
     running: TrialLike | None = None
     for t in trials:
         if t.state in _FINISHED:
             n += 1
             if _finite(t.seconds):
                 secs.append(float(t.seconds))  # type: ignore[arg-type]
+                by_number[t.number] = float(t.seconds)  # type: ignore[arg-type]
         elif t.state == TrialState.RUNNING and (running_number is None or t.number == running_number):
             running = t
     epochs = _max_epochs(running, default_epochs) if running is not None else None
@@ -413,6 +428,7 @@ def progress_data(
         mean_seconds=(sum(secs) / len(secs)) if secs else None,
         total_seconds=float(sum(secs)),
         message=message,
+        recent_seconds=_recent_mean(by_number),
     )
 
 
@@ -537,6 +553,7 @@ class LiveTrials:
         self.n_finished = 0
         self._seconds_sum = 0.0
         self._seconds_n = 0
+        self._seconds_of: dict[int, float] = {}  # finished trial -> its duration
         self._reset_changes()
 
     # -- loading ---------------------------------------------------------------------------
@@ -571,6 +588,7 @@ class LiveTrials:
             if _finite(t.seconds):
                 self._seconds_sum += float(t.seconds)  # type: ignore[arg-type]
                 self._seconds_n += 1
+                self._seconds_of[t.number] = float(t.seconds)  # type: ignore[arg-type]
 
     def _count_out(self, t: LiveTrial) -> None:
         if t.state in _FINISHED:
@@ -578,6 +596,7 @@ class LiveTrials:
             if _finite(t.seconds):
                 self._seconds_sum -= float(t.seconds)  # type: ignore[arg-type]
                 self._seconds_n -= 1
+                self._seconds_of.pop(t.number, None)
 
     def _note_names(self, t: LiveTrial) -> None:
         for p in t.params:
@@ -719,7 +738,7 @@ class LiveTrials:
         return [self.trials[n] for n in sorted(self.trials)]
 
     def progress(self) -> ProgressData:
-        """The progress bars' data, in O(1)."""
+        """The progress bars' data (O(1) but for the latest-trials mean, a sort of the durations)."""
         running = self.get(self.running_number)
         if running is not None and running.state != TrialState.RUNNING:
             running = None
@@ -733,6 +752,7 @@ class LiveTrials:
             mean_seconds=(self._seconds_sum / self._seconds_n) if self._seconds_n else None,
             total_seconds=self._seconds_sum,
             message=self.message,
+            recent_seconds=_recent_mean(self._seconds_of),
         )
 
 

@@ -204,6 +204,22 @@ def test_time_left_is_remaining_trials_times_the_mean_less_the_running_trial():
     assert time_left(ProgressData(10, 10, False, None, None, None, 6.0, 60.0)) == 0.0
 
 
+def test_with_pruning_the_time_left_follows_the_latest_trials_not_the_first_long_ones():
+    """Early trials run in full (the pruner has nothing to compare with yet); later ones are
+    mostly stopped early: the estimate uses the mean of the latest finished trials."""
+    from hpo_desktop.core.chartdata import RECENT_TRIALS
+
+    full = [trial(i, value=1.0, seconds=30.0) for i in range(5)]
+    pruned = [trial(5 + i, S.PRUNED, value=2.0, seconds=3.0) for i in range(RECENT_TRIALS)]
+    p = progress_data(full + pruned, 40)
+    assert p.mean_seconds == (5 * 30.0 + RECENT_TRIALS * 3.0) / (5 + RECENT_TRIALS)
+    assert p.recent_seconds == 3.0
+    assert time_left(p) == (40 - 5 - RECENT_TRIALS) * 3.0  # not the overall mean (~11 s a trial)
+    book = LiveTrials(name="s", metric="val_loss")
+    book.load(full + pruned)
+    assert book.progress().recent_seconds == 3.0 and book.progress().mean_seconds == p.mean_seconds
+
+
 # -- the live record ---------------------------------------------------------------------------
 
 
