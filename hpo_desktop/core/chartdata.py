@@ -43,6 +43,7 @@ __all__ = [
     "cell_value",
     "compare_series",
     "curve_series",
+    "points_series",
     "format_cell",
     "history_points",
     "lineage_ids",
@@ -223,7 +224,11 @@ def best_number(trials: Iterable[TrialLike], direction: str) -> int | None:
 
 def curve_series(trial: TrialLike, metric: str) -> tuple[np.ndarray, np.ndarray]:
     """(steps, values) of one reported metric, sorted by step; non-finite values become NaN."""
-    points = trial.curves.get(metric) or []
+    return points_series(trial.curves.get(metric) or [])
+
+
+def points_series(points: Sequence[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, values) of [(step, value), ...]: sorted by step, non-finite values as NaN."""
     if not points:
         return _floats([]), _floats([])
     arr = np.asarray(points, dtype=np.float64).reshape(-1, 2)

@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel
 
-from ...core.chartdata import METRIC_ORDER, format_cell
+from ...core.chartdata import METRIC_ORDER, format_cell, points_series
 from ...core.trial import TrialState
 from ..live import chart_style as cs
 from . import base
@@ -315,18 +315,6 @@ def _curves_to_show(
     return sorted(inside + outside, key=lambda t: t.number)
 
 
-def _series(points: list) -> tuple[np.ndarray, np.ndarray]:
-    """(steps, values) of [(step, value), ...]: sorted by step, non-finite values as NaN."""
-    if not points:
-        return np.zeros(0), np.zeros(0)
-    arr = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    if len(arr) > 1 and np.any(np.diff(arr[:, 0]) < 0):
-        arr = arr[np.argsort(arr[:, 0], kind="stable")]
-    values = arr[:, 1].copy()
-    values[~np.isfinite(values)] = np.nan
-    return arr[:, 0].copy(), values
-
-
 def _joined(series: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     """Many curves as one NaN-separated polyline (for one PlotCurveItem with connect='finite')."""
     if not series:
@@ -403,7 +391,7 @@ class CurvesView(_PlotView):
             return (
                 metrics,
                 metric,
-                [(t.number, t.state, t.value, *_series(curves.get(t.number, []))) for t in shown],
+                [(t.number, t.state, t.value, *points_series(curves.get(t.number, []))) for t in shown],
                 len(finished),
             )
 
