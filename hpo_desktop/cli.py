@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--parent", metavar="NAME", help="run it as a child of study NAME (in the same study file, see --db)"
     )
     run.add_argument("--trust", action="store_true", help=TRUST_HELP)
+    run.add_argument("--workers", type=int, metavar="N", help=WORKERS_HELP)
 
     resume = sub.add_parser("resume", help="continue a study stored in a study file")
     resume.add_argument("db", type=Path, help="a study file (.db)")
@@ -66,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--trials", type=int, help="total number of trials (default: the stored budget)")
     resume.add_argument("--quiet", "-q", action="store_true", help="print only the summary")
     resume.add_argument("--trust", action="store_true", help=TRUST_HELP)
+    resume.add_argument("--workers", type=int, metavar="N", help=WORKERS_HELP)
 
     init = sub.add_parser(
         "init", help="write a starting script and spec for your own network or training loop"
@@ -155,8 +158,14 @@ class ProgressPrinter:
         self.bar = not quiet and hasattr(err, "isatty") and err.isatty()
         self.budget: int | None = None
         self._bar_shown = False
+        self._lock = threading.Lock()  # with --workers N, events come from N trial threads
+        self._counts: dict[int, int] = {}  # reports so far, per running trial
 
     def __call__(self, event: Any) -> None:
+        with self._lock:
+            self._handle(event)
+
+    def _handle(self, event: Any) -> None:
         from .core.events import StepReported, StudyStarted, TrialFinished, TrialStarted
 
         if isinstance(event, StudyStarted):
@@ -166,13 +175,14 @@ class ProgressPrinter:
                 print(f"study '{event.study}': {event.budget} trials{done}", file=self.out, flush=True)
         elif isinstance(event, TrialStarted):
             self._started = time.monotonic()
-            self._reports = 0
+            self._counts[event.number] = 0
             self._draw(event.number, 0, {})
         elif isinstance(event, StepReported):
             # Count reports rather than trusting step numbers (they may start at 0 or 1).
-            self._reports = getattr(self, "_reports", 0) + 1
-            self._draw(event.number, self._reports, event.metrics)
+            self._counts[event.number] = self._counts.get(event.number, 0) + 1
+            self._draw(event.number, self._counts[event.number], event.metrics)
         elif isinstance(event, TrialFinished):
+            self._counts.pop(event.number, None)
             self._clear()
             if self.quiet:
                 return
@@ -262,6 +272,55 @@ def _objective_for(
     return make_objective(data, model, metric=metric, direction=direction, base_dir=base_dir)
 
 
+WORKERS_HELP = (
+    "trials run at once, each in its own worker process (overrides [execution] workers; "
+    "default 1; see docs/parallel.md)"
+)
+
+
+def _check_workers(n: int | None) -> None:
+    from .core.spec import MAX_WORKERS
+
+    if n is not None and not 1 <= n <= MAX_WORKERS:
+        raise UsageError(f"--workers must be between 1 and {MAX_WORKERS}, got {n}")
+
+
+def _runner_for(
+    workers: int,
+    data: dict[str, Any],
+    model: dict[str, Any],
+    metric: str,
+    direction: str,
+    base_dir: Path,
+    space: Any,
+    objective: dict[str, Any] | None = None,
+    *,
+    trust: bool = False,
+    err: IO[str] | None = None,
+):
+    """The in-process objective (workers = 1, as before) or a pool of worker processes."""
+    if workers <= 1:
+        return _objective_for(
+            data, model, metric, direction, base_dir, space, objective, trust=trust, err=err
+        )
+    from .training.pool import make_executor
+    from .training.scripts import script_path
+
+    script = script_path(model, objective, base_dir)
+    sha256 = _ensure_trusted(script, trust, err or sys.stderr) if script is not None else None
+    return make_executor(
+        data,
+        model,
+        objective,
+        metric=metric,
+        direction=direction,
+        base_dir=base_dir,
+        workers=workers,
+        space=space,
+        sha256=sha256,
+    )
+
+
 def _ensure_trusted(script: Path, trust: bool, err: IO[str]) -> str:
     """The script's SHA-256 once it is trusted: remembered before, ``--trust``, or a typed "yes"
     on a terminal. Otherwise a UsageError naming the path and hash (nothing has run)."""
@@ -322,10 +381,13 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from .core.study import create_from_spec
 
     _check_trials(args.trials)
+    _check_workers(args.workers)
     spec = load_spec(args.spec)
     db = args.db or spec.path.with_suffix(".db")
     parent_id = _check_parent(db, args.parent, spec.name) if args.parent else None
-    objective = _objective_for(
+    workers = args.workers or spec.workers
+    objective = _runner_for(
+        workers,
         spec.data,
         spec.model,
         spec.metric,
@@ -355,6 +417,8 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             study.set_pruner(spec.pruner)
         print(f"study file: {db}", file=out)
         print(f"device: {getattr(objective, 'device_label', 'cpu')}", file=out)
+        if workers > 1:
+            print(f"workers: {workers} processes", file=out)
         return _optimize(
             study,
             objective,
@@ -392,6 +456,7 @@ def cmd_resume(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from .core.study import Study
 
     _check_trials(args.trials)
+    _check_workers(args.workers)
     _require_file(args.db)
     with Study.open(args.db, args.study) as study:
         extra = study.record.spec or {}
@@ -402,7 +467,9 @@ def cmd_resume(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             )
         base_dir = Path(extra.get("base_dir") or args.db.resolve().parent)
         model = extra.get("model", {})
-        objective = _objective_for(
+        workers = args.workers or int((extra.get("execution") or {}).get("workers", 1))
+        objective = _runner_for(
+            workers,
             extra["data"],
             model,
             study.metric,
@@ -430,7 +497,14 @@ def _optimize(
 ) -> int:
     printer = ProgressPrinter(study.metric, _total_steps(model, study.space), out=out, err=err, quiet=quiet)
     try:
-        done = study.optimize(objective, n_trials, callbacks=printer, max_failures_in_row=max_fail)
+        from .core.executors import Executor
+
+        if isinstance(objective, Executor):  # --workers N: N worker processes
+            done = study.optimize(
+                None, n_trials, callbacks=printer, max_failures_in_row=max_fail, executor=objective
+            )
+        else:
+            done = study.optimize(objective, n_trials, callbacks=printer, max_failures_in_row=max_fail)
     except KeyboardInterrupt:
         printer._clear()
         print(

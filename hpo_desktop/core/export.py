@@ -59,6 +59,8 @@ def trial_record(trial: FrozenTrial) -> dict[str, Any]:
         "started_at": trial.started_at,
         "finished_at": trial.finished_at,
         "seconds": _json_number(trial.seconds),
+        "worker": trial.attrs.get("worker"),  # which worker process ran it (docs/parallel.md)
+        "device": trial.attrs.get("device"),
     }
 
 
@@ -108,13 +110,15 @@ def export_csv(store: StudyStore, records: Iterable[StudyRecord]) -> str:
                 "started_at": t.started_at,
                 "finished_at": t.finished_at,
                 "seed": t.seed,
+                "worker": t.attrs.get("worker"),
+                "device": t.attrs.get("device"),
                 "error": t.error,
             }
             row.update({f"param.{k}": v for k, v in t.params.items()})
             row.update({f"metric.{k}": v for k, v in t.metrics.items()})
             rows.append(row)
     head = ["study", "number", "state", "value"]
-    tail = ["seconds", "started_at", "finished_at", "seed", "error"]
+    tail = ["seconds", "started_at", "finished_at", "seed", "worker", "device", "error"]
     columns = head + [f"param.{c}" for c in param_cols] + [f"metric.{c}" for c in metric_cols] + tail
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")

@@ -31,7 +31,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-SECTIONS = ("study", "strategy", "data", "model", "space", "objective", "pruner")
+SECTIONS = ("study", "strategy", "data", "model", "space", "objective", "pruner", "execution")
+#: Keys of ``[execution]`` (how trials run: docs/parallel.md).
+EXECUTION_KEYS = {"workers": int}
+#: The most worker processes a study may ask for.
+MAX_WORKERS = 256
 #: Keys of ``[objective]`` (a user objective script, see docs/scripts.md).
 OBJECTIVE_KEYS = ("script", "time_limit")
 STUDY_KEYS = {
@@ -77,6 +81,12 @@ class StudySpec:
     path: Path | None = None
     pruner: dict[str, Any] = field(default_factory=dict)  # [pruner]: {"kind": ..., **options}; {} = none
     objective: dict[str, Any] = field(default_factory=dict)
+    execution: dict[str, Any] = field(default_factory=dict)  # [execution]: {"workers": N}; {} = 1
+
+    @property
+    def workers(self) -> int:
+        """How many trials run at once ([execution] workers, default 1)."""
+        return int(self.execution.get("workers", 1))
 
     @property
     def base_dir(self) -> Path:
@@ -105,6 +115,8 @@ class StudySpec:
             out["objective"] = dict(self.objective)
         if self.pruner and self.pruner.get("kind", "none") != "none":
             out["pruner"] = dict(self.pruner)
+        if self.workers != 1:
+            out["execution"] = dict(self.execution)
         out["space"] = self.space.to_dict()
         return out
 
@@ -117,6 +129,8 @@ class StudySpec:
         out = {"data": dict(self.data), "model": dict(self.model), "description": self.description}
         if self.objective:
             out["objective"] = dict(self.objective)
+        if self.workers != 1:
+            out["execution"] = dict(self.execution)
         return out
 
     @property
@@ -244,6 +258,7 @@ def spec_from_dict(
         path=path,
         pruner=_check_pruner(doc, seed, direction, fail),
         objective=_check_scripts(doc, path, fail),
+        execution=_check_execution(doc, fail),
     )
 
 
@@ -335,6 +350,22 @@ def _check_pruner(doc: Mapping[str, Any], seed: Any, direction: str, fail: Any) 
         bad_key = next((k for k in table if k != "kind" and f"'{k}'" in str(exc)), None)
         raise fail(f"[pruner] {exc}", "pruner", bad_key) from None
     return {} if kind == "none" else table
+
+
+def _check_execution(doc: Mapping[str, Any], fail: Any) -> dict[str, Any]:
+    """Check ``[execution]`` (``workers``: trials run at once); returns it ({} for the default)."""
+    table = dict(doc.get("execution", {}))
+    for key, value in table.items():
+        if key not in EXECUTION_KEYS:
+            allowed = ", ".join(EXECUTION_KEYS)
+            raise fail(f"[execution] unknown key '{key}' (allowed: {allowed})", "execution", key)
+        _check_type("execution", key, value, EXECUTION_KEYS[key], fail)
+    workers = table.get("workers", 1)
+    if not 1 <= workers <= MAX_WORKERS:
+        raise fail(
+            f"[execution] workers must be between 1 and {MAX_WORKERS}, got {workers}", "execution", "workers"
+        )
+    return {} if workers == 1 else table
 
 
 def _check_type(section: str, key: str, value: Any, typ: type, fail: Any) -> None:

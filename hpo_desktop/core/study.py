@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from .events import Event, StepReported, StudyFinished, StudyStarted, TrialFinished, TrialStarted
+from .executors import Executor, run_parallel
 from .pruners import Pruner, make_pruner, pruner_dict
 from .space import Param, SearchSpace
 from .spec import StudySpec
@@ -33,6 +34,8 @@ from .strategies import Strategy, make_strategy
 from .trial import FrozenTrial, TrialFailed, TrialPruned, TrialState
 
 log = logging.getLogger(__name__)
+
+_PRUNER_LOCK = threading.RLock()
 
 Objective = Callable[[dict[str, Any], "Trial"], "float | Mapping[str, float]"]
 Callback = Callable[[Event], None]
@@ -162,7 +165,8 @@ class Trial:
 
     def _consult_pruner(self, step: int) -> None:
         try:
-            reason = self._pruner.check(self.number, self.curve)  # type: ignore[union-attr]
+            with _PRUNER_LOCK:  # concurrent trials (executors) share the study's pruner
+                reason = self._pruner.check(self.number, self.curve)  # type: ignore[union-attr]
         except Exception:  # a pruner bug must not lose the trial
             log.exception("the pruner failed on trial %d; it goes on unpruned", self.number)
             return
@@ -455,13 +459,14 @@ class Study:
 
     def optimize(
         self,
-        objective: Objective,
+        objective: Objective | None,
         n_trials: int | None = None,
         *,
         timeout: float | None = None,
         callbacks: Callback | Iterable[Callback] = (),
         control: StudyControl | None = None,
         max_failures_in_row: int | None = 10,
+        executor: Executor | None = None,
     ) -> StudyFinished:
         """Run trials until the study holds ``n_trials`` finished trials.
 
@@ -471,7 +476,13 @@ class Study:
         failed trials in a row (None: never). Exceptions in the objective fail
         the trial (the message is stored) and the study goes on; Ctrl-C marks
         the running trial interrupted and propagates.
+
+        With an ``executor`` (core/executors.py; ``objective`` is then ignored and may be None),
+        up to ``executor.workers`` trials run at once, each on a thread of this process that
+        relays one worker's reports; this process stays the only writer of the study file.
         """
+        if objective is None and executor is None:
+            raise TypeError("optimize() needs an objective (or an executor that runs the trials)")
         if n_trials is None:
             n_trials = self.budget
         if n_trials is None:
@@ -504,6 +515,19 @@ class Study:
         finished = sum(1 for t in trials if t.state.is_finished)
         best = best_of(trials, self.direction)
         emit(StudyStarted(self.name, n_trials, finished))
+        if executor is not None:
+            return run_parallel(
+                self,
+                executor,
+                strategy,
+                n_trials,
+                finished,
+                best,
+                emit,
+                control,
+                timeout,
+                max_failures_in_row,
+            )
 
         started = time.monotonic()
         failures_in_row = 0
@@ -660,7 +684,8 @@ class Study:
             frozen.trial_id, state, value=value, metrics=metrics, error=error, attrs=attrs
         )
         if pruner is not None:
-            pruner.observe(done.number, done.state, trial.curve)
+            with _PRUNER_LOCK:
+                pruner.observe(done.number, done.state, trial.curve)
         return done
 
     def _result_metrics(self, result: Any) -> dict[str, float]:

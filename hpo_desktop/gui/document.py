@@ -97,6 +97,8 @@ def spec_for_record(record: StudyRecord, db_path: Path) -> tuple[StudySpec, Path
         doc["model"] = dict(extra["model"])
     if extra.get("objective"):  # a user's own training loop (docs/scripts.md)
         doc["objective"] = dict(extra["objective"])
+    if extra.get("execution"):  # workers = N (docs/parallel.md)
+        doc["execution"] = dict(extra["execution"])
     if isinstance(record.attrs.get("pruner"), dict):  # kept in the study's attrs (docs/pruning.md)
         doc["pruner"] = dict(record.attrs["pruner"])
     doc["space"] = record.space

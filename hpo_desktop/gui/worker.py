@@ -215,6 +215,24 @@ class StudyWorker(QObject):
 
         req = self.request
         spec = req.spec
+        if spec.workers > 1:  # [execution] workers: N worker processes (docs/parallel.md)
+            from ..training.pool import make_executor
+
+            if spec.script is not None and req.script_sha256 is None:
+                raise RunSetupError(f"The script {spec.script} has not been trusted, so it was not run.")
+            self.log.emit("info", f"Workers: {spec.workers} processes, one trial each at a time")
+            executor = make_executor(
+                spec.data,
+                spec.model,
+                spec.objective,
+                metric=spec.metric,
+                direction=spec.direction,
+                base_dir=req.base_dir,
+                workers=spec.workers,
+                space=spec.space,
+                sha256=req.script_sha256 if spec.script is not None else None,
+            )
+            return executor, executor.data_summary
         if spec.script is not None:
             from ..training.scripts import make_script_objective
 
@@ -258,12 +276,16 @@ class StudyWorker(QObject):
             )
             # Let the GUI load what is stored before new events arrive, so nothing is shown twice.
             self.ready.wait(10.0)
+            from ..core.executors import Executor
+
+            parallel = isinstance(objective, Executor)
             done = study.optimize(
-                objective,
+                None if parallel else objective,
                 req.n_trials,
                 control=self.control,
                 callbacks=self._emit,
                 max_failures_in_row=req.max_failures_in_row,
+                executor=objective if parallel else None,
             )
         finally:
             objective.release()

@@ -21,6 +21,10 @@ child -> parent::
     ("pruned",)                                 the objective raised TrialPruned
     ("failed", reason, traceback_text, kind)    kind: "failed" (TrialFailed) or "error"
 
+The task's ``form`` is "model", "objective" or "builtin" (a pool worker training the built-in
+networks, training/pool.py); its ``env`` is set first (a pool worker's thread share and GPU) and
+``threads`` sets torch's thread count.
+
 While a command runs, file descriptors 1 and 2 point at the command's log file, so everything
 the script prints (C extensions included) lands there; between commands they point at the null
 device. ``faulthandler`` writes a segfault's Python traceback into the same file.
@@ -204,6 +208,19 @@ class _Runner:
         self.info: dict[str, str] = {}
 
     def check(self) -> dict[str, str]:
+        if self.form == "builtin":  # a pool worker running the built-in trainer (training/pool.py)
+            from .objective import make_objective
+
+            _share_threads(self.task.get("threads"))
+            self.fn = make_objective(
+                dict(self.task.get("data") or {}),
+                dict(self.task.get("setup") or {}),
+                metric=self.task["metric"],
+                direction=self.task["direction"],
+                base_dir=Path(self.task["base_dir"]),
+            )
+            self.info = {"device": self.fn.device_label, "data": self.fn.data.summary()}
+            return self.info
         self.module = load_script(self.path, self.task.get("sha256"))
         if self.form == "objective":
             self.fn = _function(self.module, "objective", self.path, required=True)
@@ -223,7 +240,9 @@ class _Runner:
         from .trainer import DeviceData
 
         cores = os.cpu_count() or 1
-        if cores > 1 and torch.get_num_threads() >= cores:
+        if self.task.get("threads"):
+            _share_threads(self.task["threads"])
+        elif cores > 1 and torch.get_num_threads() >= cores:
             torch.set_num_threads(cores - 1)  # leave a core for the window
         data = dict(self.task.get("data") or {})
         base_dir = Path(self.task["base_dir"])
@@ -263,6 +282,8 @@ class _Runner:
         self.info = {"device": describe_device(device), "data": prepared.summary()}
 
     def run(self, trial: ChildTrial) -> Any:
+        if self.form == "builtin":
+            return self.fn(dict(trial.params), trial)
         if self.form == "objective":
             _seed_all(trial.seed)
             return self.fn(dict(trial.params), trial)
@@ -291,6 +312,14 @@ class _Runner:
             model_fn=model_fn,
         )
         return result.metrics
+
+
+def _share_threads(threads: Any) -> None:
+    """A pool worker's share of the CPU threads (cores // workers): torch's intra-op threads."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(max(1, int(threads)))
 
 
 def _renamed(prepared: Any, name: str) -> Any:
@@ -327,6 +356,7 @@ def main(conn: Any, task: Mapping[str, Any]) -> None:
         sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     except (AttributeError, ValueError):  # pragma: no cover - replaced streams
         pass
+    os.environ.update({str(k): str(v) for k, v in (task.get("env") or {}).items()})  # before torch loads
     _redirect(None)
     faulthandler.enable(file=sys.stderr, all_threads=False)
     runner = _Runner(task)

@@ -15,6 +15,8 @@ that trial with the reason and the tail of its output, and the next trial gets a
 Reports come back as they happen (the parent calls the real ``trial.report``, so the live charts
 work) and ``should_stop`` goes down (cancel, pause and pruning reach the script between reports).
 The script's stdout/stderr are captured per trial and kept in the trial's attrs (``log``).
+The same child serves ``[execution] workers`` (training/pool.py) with a third form, "builtin":
+the built-in trainer, for studies without a script.
 
 Importing this module does not import torch (a form-2 parent never needs it).
 """
@@ -30,6 +32,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 import weakref
 from collections.abc import Iterator, Mapping
@@ -87,6 +90,8 @@ class ScriptTask:
     setup: dict[str, Any] = field(default_factory=dict)
     fixed: dict[str, Any] = field(default_factory=dict)
     sha256: str | None = None
+    env: dict[str, str] = field(default_factory=dict)  # set in the child first (a pool worker's)
+    threads: int | None = None  # torch.set_num_threads in the child (a pool worker's share)
 
     @property
     def section(self) -> str:
@@ -103,6 +108,8 @@ class ScriptTask:
             "setup": dict(self.setup),
             "fixed": dict(self.fixed),
             "sha256": self.sha256,
+            "env": dict(self.env),
+            "threads": self.threads,
         }
 
 
@@ -439,7 +446,8 @@ class ScriptWorker:
                     continue
                 code = proc.exitcode
                 self._kill()
-                return _Outcome("dead", reason=f"the script's process {_death(code)}"), abort
+                who = "worker" if self.task.form == "builtin" else "script's"
+                return _Outcome("dead", reason=f"the {who} process {_death(code)}"), abort
             kind = msg[0]
             if kind == "report":
                 if abort is None:
@@ -497,6 +505,14 @@ def _main_not_reimported() -> Iterator[None]:
     :mod:`script_child`), and a user's unguarded script calling ``Study.optimize`` at top level
     would otherwise start itself again in the child.
     """
+    with _SPAWN_LOCK:  # pool workers start from several threads at once (training/pool.py)
+        yield from _main_spec_hidden()
+
+
+_SPAWN_LOCK = threading.Lock()
+
+
+def _main_spec_hidden() -> Iterator[None]:
     main = sys.modules.get("__main__")
     if main is None:
         yield

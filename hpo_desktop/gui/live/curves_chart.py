@@ -21,6 +21,12 @@ from ...core.chartdata import Changes, LiveTrials, curve_series
 from ...core.trial import TrialState
 from . import chart_style as cs
 
+
+def running_numbers(book: LiveTrials) -> list[int]:
+    """Every trial of the book that is running now (several with ``[execution] workers`` > 1)."""
+    return sorted(n for n, t in book.trials.items() if t.state == TrialState.RUNNING)
+
+
 TRAIN_VAL = "train + val loss"
 _SOLID, _DASH, _DOT = Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine
 
@@ -151,6 +157,7 @@ class LearningCurvesChart(QWidget):
         book = self._book
         shown = set(book.order[-self.MAX_CURVES :])
         shown |= {n for n in (book.best, self._selected, book.running_number) if n is not None}
+        shown |= set(running_numbers(book))  # several workers: every running trial is drawn
         return shown
 
     def _update(self, numbers: Iterable[int]) -> None:
@@ -200,7 +207,7 @@ class LearningCurvesChart(QWidget):
         t = self._book.trials[number]
         if number == self._selected:
             return "selected"
-        if t.state == TrialState.RUNNING and number == self._book.running_number:
+        if t.state == TrialState.RUNNING:  # bold, however many run at once (workers > 1)
             return "running"
         if number == self._book.best:
             return "best"

@@ -20,7 +20,7 @@ from ...core.chartdata import Changes, LiveTrial, LiveTrials, best_number
 from ...core.events import TrialFinished
 from ...core.storage import StudyStore
 from ...core.trial import TrialState
-from .curves_chart import LearningCurvesChart
+from .curves_chart import LearningCurvesChart, running_numbers
 from .history_chart import HistoryChart
 from .run_progress import RunProgress
 from .trial_details import TrialDetails
@@ -213,8 +213,17 @@ class LivePage(QWidget):
         self.curves.set_book(book)
         self.history.set_book(book)
         if len(book) or book.study_running:
-            self.progress.update_progress(book.progress())
+            self._show_progress()
         self._show_details()
+
+    def _show_progress(self) -> None:
+        """The progress bars; with several running trials (workers > 1) the epoch bar follows
+        the one that reported last, or another running one once that one finished."""
+        book = self._book
+        running = running_numbers(book)
+        if running and book.running_number not in running:
+            book.running_number = running[-1]
+        self.progress.update_progress(book.progress(), running)
 
     def _schedule(self) -> None:
         if not self._timer.isActive():
@@ -230,7 +239,7 @@ class LivePage(QWidget):
             lambda: self.table.model.sync(changes),
             lambda: self.curves.sync(changes),
             lambda: self.history.sync(changes),
-            lambda: (self.progress.update_progress(self._book.progress()), self._update_details(changes)),
+            lambda: (self._show_progress(), self._update_details(changes)),
         ]
         if staged:
             self._next_stage()

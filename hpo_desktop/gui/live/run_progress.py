@@ -7,6 +7,8 @@ it keeps its own clocks and ticks once a second while the study runs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QElapsedTimer, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QWidget
 
@@ -65,7 +67,8 @@ class RunProgress(QWidget):
         self.epoch_bar.setFormat("no trial running")
         self.time_label.setText("")
 
-    def update_progress(self, data: ProgressData) -> None:
+    def update_progress(self, data: ProgressData, running: Sequence[int] = ()) -> None:
+        """Show ``data``; ``running`` lists every running trial (several with workers > 1)."""
         self._data = data
         if data.study_running and not self._study_clock.isValid():
             self._study_clock.start()
@@ -96,14 +99,24 @@ class RunProgress(QWidget):
             self.epoch_bar.setFormat("no trial running")
         else:
             epoch = data.running_epoch or 0
+            others = [n for n in running if n != data.running_number]
+            head = f"{len(others) + 1} trials running · " if others else ""
+            self.epoch_bar.setToolTip(
+                "Epochs of the trial that reported last; running now: "
+                + ", ".join(f"#{n}" for n in sorted([data.running_number, *others]))
+                if others
+                else "Epochs of the running trial"
+            )
             if data.max_epochs:
                 self.epoch_bar.setRange(0, data.max_epochs)
                 self.epoch_bar.setValue(min(epoch, data.max_epochs))
-                self.epoch_bar.setFormat(f"trial {data.running_number} · epoch {epoch} / {data.max_epochs}")
+                self.epoch_bar.setFormat(
+                    f"{head}trial {data.running_number} · epoch {epoch} / {data.max_epochs}"
+                )
             else:
                 self.epoch_bar.setRange(0, 1)
                 self.epoch_bar.setValue(0)
-                self.epoch_bar.setFormat(f"trial {data.running_number} · epoch {epoch}")
+                self.epoch_bar.setFormat(f"{head}trial {data.running_number} · epoch {epoch}")
         self._show_times()
 
     def elapsed_seconds(self) -> float | None:

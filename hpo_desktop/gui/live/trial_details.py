@@ -26,7 +26,7 @@ from .trials_table import state_text
 
 #: Curves drawn in the small plot, with their colours; the study's metric is added if missing.
 _CURVE_COLOURS = {"train_loss": cs.GREY, "val_loss": cs.BLUE, "val_accuracy": cs.GREEN, "val_rmse": cs.ORANGE}
-_DEVICE_KEYS = ("device", "device_label", "accelerator")
+_DEVICE_KEYS = ("worker", "device", "device_label", "accelerator")  # worker: [execution] workers
 
 
 def _when(iso: str | None) -> str:

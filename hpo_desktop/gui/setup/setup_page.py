@@ -281,6 +281,7 @@ class SetupPage(QWidget):
         try:
             self.data_panel.set_base_dir(path.parent if path else Path.cwd())
             self.study_group.set_study(doc.get("study", {}))
+            self.study_group.set_execution(doc.get("execution"))
             self.strategy_panel.set_strategy(doc.get("strategy", {"kind": "bayesian"}))
             self.strategy_panel.set_pruner(doc.get("pruner"))
             self.data_panel.set_sections(doc.get("data", {}), doc.get("model", {}))
@@ -298,6 +299,7 @@ class SetupPage(QWidget):
             "pruner": self.strategy_panel.pruner_dict(),
             "data": self.data_panel.data_dict(),
             "model": self.data_panel.model_dict(),
+            "execution": self.study_group.execution_dict(),
         }
 
     def _apply_panels(self, state: dict[str, dict[str, Any]]) -> None:
@@ -305,6 +307,7 @@ class SetupPage(QWidget):
         self._applying = True
         try:
             self.study_group.set_study(state["study"])
+            self.study_group.set_execution(state.get("execution"))
             self.strategy_panel.set_strategy(state["strategy"])
             self.strategy_panel.set_pruner(state.get("pruner"))
             self.data_panel.set_sections(state["data"], state["model"])

@@ -8,6 +8,8 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, QWidget
 
+from ...core.spec import MAX_WORKERS
+
 DIRECTIONS = ("minimize", "maximize")
 _SEED_MAX = 2**31 - 1
 
@@ -41,6 +43,12 @@ class StudyGroup(QGroupBox):
         self.seed_spin.setToolTip("the study's seed: the same seed and setup give the same trials")
         self.description_edit = QLineEdit(self)
         self.description_edit.setPlaceholderText("optional: what this study is about")
+        self.workers_spin = QSpinBox(self)  # [execution] workers (docs/parallel.md)
+        self.workers_spin.setRange(1, MAX_WORKERS)
+        self.workers_spin.setToolTip(
+            "trials run at once, each in its own worker process: CPU threads are divided between "
+            "them, and with several GPUs each worker gets its own (used from the next Start)"
+        )
 
         grid = QGridLayout(self)
         grid.setHorizontalSpacing(8)
@@ -60,7 +68,9 @@ class StudyGroup(QGroupBox):
             grid.addWidget(widget, 0, col)
             col += 1
         grid.addWidget(self._label("Description", self.description_edit), 1, 0)
-        grid.addWidget(self.description_edit, 1, 1, 1, col - 1)
+        grid.addWidget(self.description_edit, 1, 1, 1, col - 3)
+        grid.addWidget(self._label("Workers", self.workers_spin), 1, col - 2)
+        grid.addWidget(self.workers_spin, 1, col - 1)
         grid.setColumnStretch(1, 3)
         grid.setColumnStretch(3, 2)
 
@@ -71,6 +81,7 @@ class StudyGroup(QGroupBox):
         self.direction_combo.currentIndexChanged.connect(self._emit)
         self.trials_spin.valueChanged.connect(self._emit)
         self.seed_spin.valueChanged.connect(self._emit)
+        self.workers_spin.valueChanged.connect(self._emit)
 
     def _label(self, text: str, buddy: QWidget) -> QLabel:
         label = QLabel(text, self)
@@ -91,6 +102,19 @@ class StudyGroup(QGroupBox):
             self.seed_spin.setValue(int(d.get("seed", 0) or 0))
         finally:
             self._loading = False
+
+    def set_execution(self, d: Mapping[str, Any] | None) -> None:
+        """Show an ``[execution]`` table (``workers``; 1 when absent)."""
+        self._loading = True
+        try:
+            self.workers_spin.setValue(int((d or {}).get("workers", 1)))
+        finally:
+            self._loading = False
+
+    def execution_dict(self) -> dict[str, Any]:
+        """The ``[execution]`` table: ``{}`` for one worker (the default), else ``{"workers": N}``."""
+        n = self.workers_spin.value()
+        return {} if n == 1 else {"workers": n}
 
     def study_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -1,0 +1,273 @@
+"""Where trials run: the executor interface of the study loop (docs/parallel.md).
+
+An :class:`Executor` offers ``workers`` slots. :meth:`Study.optimize` (given ``executor=``) keeps
+up to ``workers`` trials running at once: for each free slot it creates the trial row (queued
+trials first, then a batch from the strategy) and calls :meth:`Executor.run` with that slot on a
+thread of its own. ``run`` behaves like an objective (returns a number or a dict, raises
+``TrialFailed`` / ``TrialPruned``) and relays the worker's reports to the real
+:class:`~hpo_desktop.core.study.Trial` handle, so the calling process stays the single writer of
+the study file and pruners see every running trial's reports.
+
+* :class:`SerialExecutor` runs an in-process objective, one trial at a time (today's behaviour).
+* ``hpo_desktop.training.pool.LocalProcessExecutor`` runs N spawned worker processes on this
+  machine (threads and GPUs divided between them).
+* A Ray backend (not built yet) would implement the same four methods.
+
+Nothing here imports Qt or torch.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+
+class Executor(ABC):
+    """Runs trials on ``workers`` slots (numbered 0 … workers-1)."""
+
+    workers: int = 1
+
+    def start(self) -> None:  # noqa: B027 - optional hook
+        """Prepare the workers (start processes, load data); raises on a setup problem."""
+
+    @abstractmethod
+    def run(self, slot: int, params: Mapping[str, Any], trial: Any) -> Any:
+        """Run one trial on ``slot`` and return the objective's result.
+
+        Called on a thread of the study loop; one call per slot at a time. Reports go to
+        ``trial.report`` as they happen, and ``trial.should_stop()`` is asked between them.
+        """
+
+    def slot_info(self, slot: int) -> dict[str, Any]:
+        """What the trial row records about where it ran: ``{"worker": n, "device": ...}``."""
+        return {"worker": slot + 1}
+
+    def cancel(self) -> None:  # noqa: B027 - optional hook
+        """Stop running trials soon (the loop has already set the study's cancel flag)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """End the workers."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SerialExecutor(Executor):
+    """One slot running ``objective(params, trial)`` in this process (the default behaviour)."""
+
+    workers = 1
+
+    def __init__(self, objective: Callable[[dict[str, Any], Any], Any], device: str = "") -> None:
+        self.objective = objective
+        self.device = device or str(getattr(objective, "device_label", "") or "")
+
+    def run(self, slot: int, params: Mapping[str, Any], trial: Any) -> Any:
+        return self.objective(dict(params), trial)
+
+    def slot_info(self, slot: int) -> dict[str, Any]:
+        info: dict[str, Any] = {"worker": slot + 1}
+        if self.device:
+            info["device"] = self.device
+        return info
+
+
+def threads_per_worker(workers: int, cores: int | None = None) -> int:
+    """CPU threads each of ``workers`` processes may use so they do not fight: cores // workers."""
+    cores = cores if cores is not None else (os.cpu_count() or 1)
+    return max(1, int(cores) // max(1, int(workers)))
+
+
+def assign_devices(workers: int, gpus: Sequence[str]) -> list[str | None]:
+    """The GPU each worker sees (its ``CUDA_VISIBLE_DEVICES``), or None for CPU-only workers.
+
+    With GPUs, worker i gets GPU ``i mod len(gpus)`` (one per GPU when workers == GPUs, the
+    default; several workers share a GPU round-robin when there are more workers than GPUs).
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    if not gpus:
+        return [None] * workers
+    return [str(gpus[i % len(gpus)]) for i in range(workers)]
+
+
+def visible_gpus(environ: Mapping[str, str] | None = None, count: int | None = None) -> list[str]:
+    """The GPU ids this process may hand out: ``CUDA_VISIBLE_DEVICES`` when set (empty or "-1"
+    means none), else ``0 … count-1`` (``count`` from the caller, e.g. torch.cuda.device_count())."""
+    env = os.environ if environ is None else environ
+    value = env.get("CUDA_VISIBLE_DEVICES")
+    if value is not None:
+        ids = [v.strip() for v in value.split(",") if v.strip()]
+        return [] if ids in ([], ["-1"]) else ids
+    return [str(i) for i in range(count or 0)]
+
+
+def default_workers(gpus: Sequence[str]) -> int:
+    """Workers when the user gives none on a GPU machine: one per GPU (1 on CPU)."""
+    return max(1, len(gpus))
+
+
+def run_parallel(
+    study: Any,
+    executor: Executor,
+    strategy: Any,
+    n_trials: int,
+    finished: int,
+    best: Any,
+    emit: Callable[[Any], None],
+    control: Any,
+    timeout: float | None,
+    max_failures_in_row: int | None,
+) -> Any:
+    """The body of :meth:`Study.optimize` with an executor: keep every free slot busy.
+
+    Trial rows are created here, in order (queued trials first, then one batch from the
+    strategy for all free slots: pending points make a batch distinct), so the numbering does
+    not depend on thread timing; the strategy is asked and told only on this thread. The loop
+    stops launching on budget, cancel, stop-after-trial, timeout, exhaustion or too many failures
+    in a row, and returns once every running trial has finished.
+    """
+    import time
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    from .events import StudyFinished, TrialFinished
+    from .study import _better, trial_seed
+    from .trial import TrialState
+
+    workers = max(1, int(executor.workers))
+    free = list(range(workers))
+    running: dict[Any, tuple[int, dict[str, Any], bool]] = {}
+    started = time.monotonic()
+    failures_in_row = 0
+    stop: tuple[str, str] | None = None
+    cancel_sent = False
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hpo-trial")
+    try:
+        while True:
+            if stop is None:
+                if finished >= n_trials:
+                    stop = ("budget", f"reached the budget of {n_trials} trials")
+                elif control.cancelled:
+                    stop = ("cancelled", "stopped by the user")
+                elif control.stopping:
+                    stop = ("stopped", "stopped by the user after a finished trial")
+                elif timeout is not None and time.monotonic() - started >= timeout:
+                    stop = ("timeout", f"stopped after the time limit of {timeout:g} s")
+            if control.cancelled and not cancel_sent:
+                cancel_sent = True
+                executor.cancel()
+            if stop is None and not control.paused:
+                want = min(len(free), n_trials - finished - len(running))
+                batch: list[tuple[dict[str, Any], bool]] = []
+                while len(batch) < want:
+                    queued = study._next_queued()
+                    if queued is None:
+                        break
+                    batch.append((queued, True))
+                if len(batch) < want:
+                    batch += [(p, False) for p in strategy.ask(want - len(batch))]
+                if not batch and not running and want > 0:
+                    stop = ("exhausted", f"{strategy.name} strategy has no untried points left")
+                for params, from_queue in batch:
+                    slot = free.pop(0)
+                    attrs = dict(executor.slot_info(slot))
+                    if from_queue:
+                        attrs["source"] = "queue"
+                    frozen = study._store.create_trial(
+                        study.study_id,
+                        params,
+                        seed=lambda number: trial_seed(study.seed, number),
+                        attrs=attrs,
+                    )
+                    future = pool.submit(_run_on_slot, study, executor, slot, frozen, control, emit)
+                    running[future] = (slot, dict(params), from_queue)
+            if not running:
+                if stop is not None:
+                    break
+                if control.paused:
+                    control.wait_while_paused()
+                continue
+            done, _ = wait(list(running), timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in done:
+                slot, params, from_queue = running.pop(future)
+                free.append(slot)
+                free.sort()
+                outcome = future.result()  # a StorageError ends the run (finally: the others stop)
+                if from_queue and outcome.state == TrialState.INTERRUPTED:
+                    study._store.enqueue_trial(study.study_id, params, front=True)
+                strategy.tell(outcome.params, outcome.value, outcome.state)
+                is_best = False
+                if outcome.state == TrialState.COMPLETE and outcome.has_finite_value:
+                    if best is None or _better(outcome.value, best.value, study.direction):
+                        best, is_best = outcome, True
+                emit(
+                    TrialFinished(
+                        study.name,
+                        outcome.number,
+                        outcome.state,
+                        dict(outcome.params),
+                        outcome.value,
+                        dict(outcome.metrics),
+                        outcome.seconds,
+                        outcome.error,
+                        is_best,
+                    )
+                )
+                if outcome.state.is_finished:
+                    finished += 1
+                if outcome.state == TrialState.FAILED:
+                    failures_in_row += 1
+                    if max_failures_in_row is not None and failures_in_row >= max_failures_in_row:
+                        stop = stop or (
+                            "failures",
+                            f"stopped after {failures_in_row} failed trials in a row; "
+                            f"the last one failed with: {outcome.error}",
+                        )
+                else:
+                    failures_in_row = 0
+                if outcome.state == TrialState.INTERRUPTED:
+                    stop = stop or ("cancelled", "stopped by the user")
+    except BaseException:
+        control.cancel()  # Ctrl-C or the study file failed: stop the other trials, then re-raise
+        executor.cancel()
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+    reason, message = stop or ("budget", f"reached the budget of {n_trials} trials")
+    result = StudyFinished(
+        study.name,
+        reason,
+        message,
+        finished,
+        None if best is None else best.number,
+        None if best is None else best.value,
+    )
+    emit(result)
+    return result
+
+
+def _run_on_slot(
+    study: Any, executor: Executor, slot: int, frozen: Any, control: Any, emit: Callable[[Any], None]
+) -> Any:
+    """One trial on one slot (a pool thread): the study's own trial machinery around executor.run."""
+    from .storage import StorageError
+    from .trial import TrialState
+
+    def objective(params: dict[str, Any], trial: Any) -> Any:
+        return executor.run(slot, params, trial)
+
+    try:
+        return study._run_created_trial(objective, frozen, control, emit)
+    except StorageError as exc:
+        try:
+            study._store.finish_trial(
+                frozen.trial_id, TrialState.INTERRUPTED, error=f"the study file could not be written: {exc}"
+            )
+        except StorageError:
+            study._store.forget_running(frozen.trial_id)
+        raise
