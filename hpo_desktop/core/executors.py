@@ -134,8 +134,8 @@ def run_parallel(
     import time
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-    from .events import StudyFinished, TrialFinished
-    from .study import _better, trial_seed
+    from .events import StudyFinished
+    from .study import failures_message, record_outcome, trial_seed
     from .trial import TrialState
 
     workers = max(1, int(executor.workers))
@@ -199,34 +199,13 @@ def run_parallel(
                 outcome = future.result()  # a StorageError ends the run (finally: the others stop)
                 if from_queue and outcome.state == TrialState.INTERRUPTED:
                     study._store.enqueue_trial(study.study_id, params, front=True)
-                strategy.tell(outcome.params, outcome.value, outcome.state)
-                is_best = False
-                if outcome.state == TrialState.COMPLETE and outcome.has_finite_value:
-                    if best is None or _better(outcome.value, best.value, study.direction):
-                        best, is_best = outcome, True
-                emit(
-                    TrialFinished(
-                        study.name,
-                        outcome.number,
-                        outcome.state,
-                        dict(outcome.params),
-                        outcome.value,
-                        dict(outcome.metrics),
-                        outcome.seconds,
-                        outcome.error,
-                        is_best,
-                    )
-                )
+                best = record_outcome(study, strategy, outcome, best, emit)
                 if outcome.state.is_finished:
                     finished += 1
                 if outcome.state == TrialState.FAILED:
                     failures_in_row += 1
                     if max_failures_in_row is not None and failures_in_row >= max_failures_in_row:
-                        stop = stop or (
-                            "failures",
-                            f"stopped after {failures_in_row} failed trials in a row; "
-                            f"the last one failed with: {outcome.error}",
-                        )
+                        stop = stop or ("failures", failures_message(failures_in_row, outcome.error))
                 else:
                     failures_in_row = 0
                 if outcome.state == TrialState.INTERRUPTED:

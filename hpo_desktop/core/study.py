@@ -562,34 +562,13 @@ class Study:
                     reason, message = "exhausted", f"{strategy.name} strategy has no untried points left"
                     break
                 outcome = self._run_trial(objective, asked[0], control, emit)
-            strategy.tell(outcome.params, outcome.value, outcome.state)
-            is_best = False
-            if outcome.state == TrialState.COMPLETE and outcome.has_finite_value:
-                if best is None or _better(outcome.value, best.value, self.direction):
-                    best, is_best = outcome, True
-            emit(
-                TrialFinished(
-                    self.name,
-                    outcome.number,
-                    outcome.state,
-                    dict(outcome.params),
-                    outcome.value,
-                    dict(outcome.metrics),
-                    outcome.seconds,
-                    outcome.error,
-                    is_best,
-                )
-            )
+            best = record_outcome(self, strategy, outcome, best, emit)
             if outcome.state.is_finished:
                 finished += 1
             if outcome.state == TrialState.FAILED:
                 failures_in_row += 1
                 if max_failures_in_row is not None and failures_in_row >= max_failures_in_row:
-                    reason = "failures"
-                    message = (
-                        f"stopped after {failures_in_row} failed trials in a row; "
-                        f"the last one failed with: {outcome.error}"
-                    )
+                    reason, message = "failures", failures_message(failures_in_row, outcome.error)
                     break
             else:
                 failures_in_row = 0
@@ -757,6 +736,40 @@ def create_from_spec(
         load_if_exists=load_if_exists,
         pruner=getattr(spec, "pruner", None),
     )
+
+
+def record_outcome(
+    study: Study,
+    strategy: Strategy,
+    outcome: FrozenTrial,
+    best: FrozenTrial | None,
+    emit: Callable[[Event], None],
+) -> FrozenTrial | None:
+    """After a trial (serial or parallel loop): tell the strategy, announce the trial, and
+    return the study's best trial so far."""
+    strategy.tell(outcome.params, outcome.value, outcome.state)
+    is_best = False
+    if outcome.state == TrialState.COMPLETE and outcome.has_finite_value:
+        if best is None or _better(outcome.value, best.value, study.direction):
+            best, is_best = outcome, True
+    emit(
+        TrialFinished(
+            study.name,
+            outcome.number,
+            outcome.state,
+            dict(outcome.params),
+            outcome.value,
+            dict(outcome.metrics),
+            outcome.seconds,
+            outcome.error,
+            is_best,
+        )
+    )
+    return best
+
+
+def failures_message(failures_in_row: int, error: str | None) -> str:
+    return f"stopped after {failures_in_row} failed trials in a row; the last one failed with: {error}"
 
 
 def best_of(trials: Iterable[FrozenTrial], direction: str) -> FrozenTrial | None:
