@@ -179,18 +179,12 @@ def make_executor(
     Raises :class:`~hpo_desktop.training.scripts.ScriptError` (the message names the file or
     section) before any trial runs.
     """
-    from .scripts import check_script_space
+    from .scripts import check_task_space
 
     task = study_task(
         data, model, objective, metric=metric, direction=direction, base_dir=base_dir, sha256=sha256
     )
-    if space is not None:
-        if task.form == "model":
-            check_script_space(space)
-        elif task.form == "builtin":
-            from .params import check_space
-
-            check_space(space)
+    check_task_space(task, space)
     executor = LocalProcessExecutor(task, workers, gpus=gpus)
     try:
         executor.start()

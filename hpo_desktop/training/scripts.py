@@ -199,6 +199,20 @@ def check_script_space(space: Mapping[str, Any]) -> None:
     check_space({k: v for k, v in space.items() if k in ALL_PARAMS})
 
 
+def check_task_space(task: ScriptTask, space: Mapping[str, Any] | None) -> None:
+    """Check a space against whoever trains it: our trainer checks its own parameters (all of
+    them for the built-in networks, the known ones for a [model] script); an [objective] script
+    checks nothing of ours."""
+    if space is None:
+        return
+    if task.form == "model":
+        check_script_space(space)
+    elif task.form == "builtin":
+        from .params import check_space
+
+        check_space(space)
+
+
 def _limit(value: Any) -> float | None:
     return None if value is None else float(value)
 
@@ -599,8 +613,7 @@ def make_script_objective(
     )
     if task is None:
         raise ScriptError("this study has no script ([model] script or [objective] script)")
-    if task.form == "model" and space is not None:
-        check_script_space(space)
+    check_task_space(task, space)
     made = ScriptObjective(task)
     try:
         made.check()
