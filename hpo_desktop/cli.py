@@ -236,42 +236,6 @@ def _print_summary(study: Any, done: Any, out: IO[str]) -> None:
 # -- commands ------------------------------------------------------------------------------
 
 
-def _objective_for(
-    data: dict[str, Any],
-    model: dict[str, Any],
-    metric: str,
-    direction: str,
-    base_dir: Path,
-    space: Any,
-    objective: dict[str, Any] | None = None,
-    *,
-    trust: bool = False,
-    err: IO[str] | None = None,
-):
-    from .training.scripts import make_script_objective, script_path
-
-    script = script_path(model, objective, base_dir)
-    if script is not None:
-        sha256 = _ensure_trusted(script, trust, err or sys.stderr)
-        return make_script_objective(
-            data,
-            model,
-            objective,
-            metric=metric,
-            direction=direction,
-            base_dir=base_dir,
-            space=space,
-            sha256=sha256,
-        )
-
-    from .training.objective import make_objective
-    from .training.params import check_space
-
-    check_space(space)
-
-    return make_objective(data, model, metric=metric, direction=direction, base_dir=base_dir)
-
-
 WORKERS_HELP = (
     "trials run at once, each in its own worker process (overrides [execution] workers; "
     "default 1; see docs/parallel.md)"
@@ -298,27 +262,44 @@ def _runner_for(
     trust: bool = False,
     err: IO[str] | None = None,
 ):
-    """The in-process objective (workers = 1, as before) or a pool of worker processes."""
-    if workers <= 1:
-        return _objective_for(
-            data, model, metric, direction, base_dir, space, objective, trust=trust, err=err
-        )
-    from .training.pool import make_executor
+    """The in-process objective (workers = 1: the built-in trainer, or a script's child process)
+    or a pool of worker processes. A script must be trusted first (nothing has run otherwise)."""
     from .training.scripts import script_path
 
     script = script_path(model, objective, base_dir)
     sha256 = _ensure_trusted(script, trust, err or sys.stderr) if script is not None else None
-    return make_executor(
-        data,
-        model,
-        objective,
-        metric=metric,
-        direction=direction,
-        base_dir=base_dir,
-        workers=workers,
-        space=space,
-        sha256=sha256,
-    )
+    if workers > 1:
+        from .training.pool import make_executor
+
+        return make_executor(
+            data,
+            model,
+            objective,
+            metric=metric,
+            direction=direction,
+            base_dir=base_dir,
+            workers=workers,
+            space=space,
+            sha256=sha256,
+        )
+    if script is not None:
+        from .training.scripts import make_script_objective
+
+        return make_script_objective(
+            data,
+            model,
+            objective,
+            metric=metric,
+            direction=direction,
+            base_dir=base_dir,
+            space=space,
+            sha256=sha256,
+        )
+    from .training.objective import make_objective
+    from .training.params import check_space
+
+    check_space(space)
+    return make_objective(data, model, metric=metric, direction=direction, base_dir=base_dir)
 
 
 def _ensure_trusted(script: Path, trust: bool, err: IO[str]) -> str:

@@ -391,7 +391,7 @@ def test_cli_run_and_resume_honour_the_spec_pruner(tmp_path, monkeypatch):
 
     from hpo_desktop import cli
 
-    monkeypatch.setattr(cli, "_objective_for", lambda *a, **k: curve_objective)
+    monkeypatch.setattr(cli, "_runner_for", lambda *a, **k: curve_objective)
     spec = tmp_path / "s.toml"
     text = textwrap.dedent(
         """\
