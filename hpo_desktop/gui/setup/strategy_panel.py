@@ -123,6 +123,25 @@ def grid_summary(space: SearchSpace | None, limit: int) -> tuple[str, bool]:
     return f"Grid: {size:,} combination{'s' if size != 1 else ''}", False
 
 
+def _set_field(widget: QWidget, value: Any) -> None:
+    """Show ``value`` in a spin box or line edit (the strategy options and the pruner section)."""
+    if isinstance(widget, QSpinBox):
+        widget.setValue(int(value) if isinstance(value, (int, float)) else widget.minimum())
+    elif isinstance(widget, QDoubleSpinBox):
+        widget.setValue(float(value) if isinstance(value, (int, float)) else 0.0)
+    elif isinstance(widget, QLineEdit):
+        widget.setText("" if value is None else str(value))
+
+
+def _spin_value(widget: QSpinBox | QDoubleSpinBox, given: Any) -> Any:
+    """A spin box's value; the loaded ``given`` when the box only rounded it for display."""
+    value = widget.value()
+    if isinstance(widget, QDoubleSpinBox) and isinstance(given, (int, float)):
+        if abs(value - given) < 0.5 * 10 ** -widget.decimals():
+            return given
+    return value
+
+
 class StrategyPanel(QWidget):
     """Strategy combo, its trade-off, its options form and the live grid size."""
 
@@ -326,12 +345,8 @@ class StrategyPanel(QWidget):
             widget.setCurrentIndex(pos)
         elif isinstance(widget, QCheckBox):
             widget.setChecked(bool(value))
-        elif isinstance(widget, QSpinBox):
-            widget.setValue(int(value) if isinstance(value, (int, float)) else widget.minimum())
-        elif isinstance(widget, QDoubleSpinBox):
-            widget.setValue(float(value) if isinstance(value, (int, float)) else 0.0)
-        elif isinstance(widget, QLineEdit):
-            widget.setText("" if value is None else str(value))
+        else:
+            _set_field(widget, value)
 
     def _read(self, key: str) -> Any:
         widget = self._widgets.get(key)
@@ -339,15 +354,8 @@ class StrategyPanel(QWidget):
             return widget.currentData()
         if isinstance(widget, QCheckBox):
             return widget.isChecked()
-        if isinstance(widget, QSpinBox):
-            return widget.value()
-        if isinstance(widget, QDoubleSpinBox):
-            value = widget.value()
-            given = self._given.get(key, self._schema()[key][1])
-            # Keep the loaded value when the spin box only rounded it for display.
-            if isinstance(given, (int, float)) and abs(value - given) < 0.5 * 10 ** -widget.decimals():
-                return given
-            return value
+        if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
+            return _spin_value(widget, self._given.get(key, self._schema()[key][1]))
         if isinstance(widget, QLineEdit):
             return widget.text()
         return self._given.get(key)
@@ -532,23 +540,12 @@ class PrunerSection(QGroupBox):
         return line
 
     def _write(self, widget: QWidget, value: Any) -> None:
-        if isinstance(widget, QSpinBox):
-            widget.setValue(int(value) if isinstance(value, (int, float)) else widget.minimum())
-        elif isinstance(widget, QDoubleSpinBox):
-            widget.setValue(float(value) if isinstance(value, (int, float)) else 0.0)
-        elif isinstance(widget, QLineEdit):
-            widget.setText("" if value is None else str(value))
+        _set_field(widget, value)
 
     def _read(self, key: str) -> Any:
         widget = self._widgets.get(key)
-        if isinstance(widget, QSpinBox):
-            return widget.value()
-        if isinstance(widget, QDoubleSpinBox):
-            value = widget.value()
-            given = self._given.get(key, self._schema()[key][1])
-            if isinstance(given, (int, float)) and abs(value - given) < 0.5 * 10 ** -widget.decimals():
-                return given  # the spin box only rounded it for display
-            return value
+        if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
+            return _spin_value(widget, self._given.get(key, self._schema()[key][1]))
         if isinstance(widget, QLineEdit):
             text = widget.text().strip()
             if not text:
