@@ -14,34 +14,11 @@ from hpo_desktop.core.storage import StudyStore
 from hpo_desktop.core.trial import TrialState
 from hpo_desktop.gui.worker import RunRequest, StudyRunner
 
-TINY = """
-[study]
-name = "tiny"
-metric = "val_accuracy"
-direction = "maximize"
-trials = 2
-seed = 1
-
-[strategy]
-kind = "random"
-
-[data]
-dataset = "moons"
-n_samples = 200
-
-[model]
-kind = "mlp"
-epochs = {epochs}
-batch_size = 32
-
-[space]
-learning_rate = {{ type = "float", low = 1e-3, high = 1e-1, log = true }}
-hidden_units  = {{ type = "int", low = 4, high = 16 }}
-"""
+from .conftest import TINY_SPEC
 
 
 def tiny_spec(tmp_path: Path, *, epochs: int = 2, data: str | None = None):
-    text = TINY.format(epochs=epochs)
+    text = TINY_SPEC.format(trials=2, epochs=epochs)
     if data is not None:
         text = text.replace('dataset = "moons"\nn_samples = 200', data)
     path = tmp_path / "tiny.toml"
