@@ -27,6 +27,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -230,3 +231,42 @@ def optuna_distributions(space: SearchSpace) -> dict[str, Any]:
         elif isinstance(p, Float):
             out[name] = od.FloatDistribution(p.low, p.high, log=p.log, step=p.step)
     return out
+
+
+# -- plots (shared by the benchmark scripts) -------------------------------------------------------
+
+#: One colour per contender, the same in every plot.
+COLORS = {
+    "random": (140, 140, 140),
+    "grid": (90, 60, 30),
+    "bayes-GP": (31, 119, 180),
+    "bayes-RF": (44, 160, 44),
+    "bayes-ET": (23, 190, 207),
+    "optuna-TPE": (255, 127, 14),
+    "optuna-GP": (214, 39, 40),
+    "skopt-gp_minimize": (148, 103, 189),
+}
+
+
+def figure(width: int, height: int) -> Any:
+    """An offscreen pyqtgraph layout on white, for a PNG."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QApplication
+
+    figure.app = QApplication.instance() or QApplication([])  # kept alive with the figure
+    pg.setConfigOptions(antialias=True, background="w", foreground="k")
+    win = pg.GraphicsLayoutWidget()
+    win.resize(width, height)
+    return win
+
+
+def save_figure(win: Any, path: Path) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    win.show()
+    QApplication.processEvents()
+    win.grab().save(str(path))
+    win.close()
+    print(f"\nplot: {path}")

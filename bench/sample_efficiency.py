@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
-from problems import PROBLEMS, Problem, branin_space, to_optuna  # noqa: E402
+from problems import COLORS, PROBLEMS, Problem, branin_space, figure, save_figure, to_optuna  # noqa: E402
 
 from hpo_desktop.core.strategies import make_strategy  # noqa: E402
 
@@ -66,16 +66,6 @@ CONTENDERS = (
     "optuna-GP",
     "skopt-gp_minimize",
 )
-COLORS = {
-    "random": (140, 140, 140),
-    "grid": (90, 60, 30),
-    "bayes-GP": (31, 119, 180),
-    "bayes-RF": (44, 160, 44),
-    "bayes-ET": (23, 190, 207),
-    "optuna-TPE": (255, 127, 14),
-    "optuna-GP": (214, 39, 40),
-    "skopt-gp_minimize": (148, 103, 189),
-}
 
 
 # -- one run of one contender: the list of values, in evaluation order ----------------------------
@@ -302,16 +292,11 @@ def print_goals(verdict: dict[str, Any]) -> None:
 
 # -- the plot -------------------------------------------------------------------------------------
 def plot(runs: list[dict[str, Any]], problems: list[str], contenders: list[str], path: Path) -> None:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import pyqtgraph as pg
-    from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication([])  # noqa: F841 - keeps the app alive
-    pg.setConfigOptions(antialias=True, background="w", foreground="k")
-    win = pg.GraphicsLayoutWidget()
     cols = 3 if len(problems) > 2 else len(problems) + 1
     rows = math.ceil((len(problems) + 1) / cols)  # one more cell for the legend
-    win.resize(460 * cols, 320 * rows + 40)
+    win = figure(460 * cols, 320 * rows + 40)
     win.addLabel(
         "Median best-so-far simple regret (digits: best validation error) against evaluations; "
         "band: quartiles over the seeds; squares: full grids",
@@ -368,12 +353,7 @@ def plot(runs: list[dict[str, Any]], problems: list[str], contenders: list[str],
     for c in contenders:
         if c in legend_items:
             legend.addItem(legend_items[c], c)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    win.show()
-    QApplication.processEvents()
-    win.grab().save(str(path))
-    win.close()
-    print(f"\nplot: {path}")
+    save_figure(win, path)
 
 
 # -- main -----------------------------------------------------------------------------------------

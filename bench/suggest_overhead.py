@@ -45,7 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from optimizer_overhead import history, time_skopt, timing_objective, timing_space  # noqa: E402
-from problems import optuna_distributions, to_optuna  # noqa: E402
+from problems import COLORS as PEER_COLORS  # noqa: E402
+from problems import figure, optuna_distributions, save_figure, to_optuna  # noqa: E402
 
 from hpo_desktop.core.space import SearchSpace  # noqa: E402
 from hpo_desktop.core.strategies import make_strategy  # noqa: E402
@@ -55,14 +56,10 @@ warnings.filterwarnings("ignore")
 
 AMORTIZED = "bayes-GP, one re-fit interval"
 COLORS = {
-    AMORTIZED: (31, 119, 180),
-    "bayes-GP": (120, 170, 220),
-    "bayes-RF": (44, 160, 44),
-    "bayes-ET": (23, 190, 207),
-    "random": (140, 140, 140),
-    "optuna-TPE": (255, 127, 14),
-    "optuna-GP": (214, 39, 40),
-    "skopt GP": (148, 103, 189),
+    **PEER_COLORS,
+    AMORTIZED: PEER_COLORS["bayes-GP"],
+    "bayes-GP": (120, 170, 220),  # its median, drawn dashed beside the amortized line
+    "skopt GP": PEER_COLORS["skopt-gp_minimize"],
 }
 
 
@@ -217,15 +214,10 @@ def print_table(res: dict, sizes: list[int]) -> bool:
 
 
 def plot(res: dict, sizes: list[int], path: Path) -> None:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import pyqtgraph as pg
     from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication([])  # noqa: F841 - keeps the app alive
-    pg.setConfigOptions(antialias=True, background="w", foreground="k")
-    win = pg.GraphicsLayoutWidget()
-    win.resize(900, 480)
+    win = figure(900, 480)
     plt = win.addPlot(
         row=0, col=0, title="Mean ms per suggestion (ours: amortized over a kernel re-fit interval)"
     )
@@ -253,12 +245,7 @@ def plot(res: dict, sizes: list[int], path: Path) -> None:
             xs, ys, pen=pg.mkPen(color, width=2, style=style), symbol="o", symbolSize=6, symbolBrush=color
         )
         legend.addItem(item, label)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    win.show()
-    QApplication.processEvents()
-    win.grab().save(str(path))
-    win.close()
-    print(f"\nplot: {path}")
+    save_figure(win, path)
 
 
 def main(argv: list[str] | None = None) -> int:
