@@ -1190,6 +1190,12 @@ class MainWindow(QMainWindow):
         self.toolbar.addSeparator()
         self.toolbar.addAction(self.act_refine)
         self.toolbar.addAction(self.act_compare)
+        # While a study runs the file changes every second: re-read the compared studies (on the
+        # GUI thread) at most once a second, not on every change.
+        self._compare_timer = QTimer(self)
+        self._compare_timer.setSingleShot(True)
+        self._compare_timer.setInterval(1000)
+        self._compare_timer.timeout.connect(self._reload_compare_now)
         self.navigator.file_changed.connect(self._reload_compare)
         self.navigator.store_changed.connect(self._reload_compare)  # another file: its studies
         self.runner.running_changed.connect(lambda _running: self._reload_compare())  # our own runs
@@ -1332,11 +1338,18 @@ class MainWindow(QMainWindow):
 
     def _reload_compare(self) -> None:
         window, store = self.compare_window, self.navigator.store  # set before self.reader is
-        if window is not None and window.isVisible():
-            if window.store is store:
-                window.reload()
-            else:
-                window.set_store(store)
+        if window is None or not window.isVisible():
+            return
+        if window.store is not store:  # another file: at once
+            self._compare_timer.stop()
+            window.set_store(store)
+        elif not self._compare_timer.isActive():
+            self._compare_timer.start()
+
+    def _reload_compare_now(self) -> None:
+        window = self.compare_window
+        if window is not None and window.isVisible() and window.store is self.navigator.store:
+            window.reload()
 
     # ======================================================================================
     # window state
