@@ -59,20 +59,13 @@ def describe_config(params: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={format_value(v)}" for k, v in params.items()) or "(no parameters)"
 
 
-def queued_params(entry: Any) -> dict[str, Any]:
-    """The configuration of one entry of :meth:`StudyStore.queued_trials`."""
-    if isinstance(entry, Mapping) and isinstance(entry.get("params"), Mapping):
-        return dict(entry["params"])
-    return dict(entry) if isinstance(entry, Mapping) else {}
-
-
 def read_queue(reader: StudyStore | None, study_id: int) -> list[dict[str, Any]]:
     """The study's queued configurations in run order (empty when the file cannot say)."""
     if reader is None:
         return []
     try:
-        return [queued_params(e) for e in reader.queued_trials(study_id)]
-    except (StorageError, AttributeError):
+        return reader.queued_trials(study_id)
+    except StorageError:
         return []
 
 
