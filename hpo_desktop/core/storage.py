@@ -1473,6 +1473,23 @@ class StudyStore:
             and not _is_running_here(self._real, tid)
         ]
 
+    @_translated
+    def set_trial_attrs(self, trial_id: int, attrs: Mapping[str, Any]) -> None:
+        """Merge ``attrs`` into a running trial's attrs (e.g. a script's captured output); a
+        trial that has already ended is left as it is."""
+        extra = _dumps(dict(attrs), "attrs")
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT attrs FROM trials WHERE id = ? AND state = ?", (trial_id, TrialState.RUNNING.value)
+            ).fetchone()
+            if row is None:
+                return
+            merged = {**(json.loads(row[0]) if row[0] else {}), **json.loads(extra)}
+            conn.execute(
+                "UPDATE trials SET attrs = ?, change_seq = ? WHERE id = ?",
+                (_dumps(merged, "attrs"), self._bump_seq(conn), trial_id),
+            )
+
     def forget_running(self, trial_id: int) -> None:
         """This process no longer runs ``trial_id`` (its end could not be written), so a later
         :meth:`mark_interrupted` - in this process too - may mark it interrupted."""

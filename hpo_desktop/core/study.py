@@ -141,6 +141,10 @@ class Trial:
     def study_name(self) -> str:
         return self._study.name
 
+    def set_attrs(self, attrs: Mapping[str, Any]) -> None:
+        """Keep extra information with this trial (merged into its stored attrs)."""
+        self._study.store.set_trial_attrs(self._frozen.trial_id, attrs)
+
     def report(self, step: int, **metrics: Any) -> None:
         """Store metrics for ``step`` (committed at once) and tell the listeners."""
         if hasattr(step, "item"):

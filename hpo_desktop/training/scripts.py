@@ -24,7 +24,6 @@ Importing this module does not import torch (a form-2 parent never needs it).
 from __future__ import annotations
 
 import atexit
-import json
 import logging
 import multiprocessing as mp
 import re
@@ -44,7 +43,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from hpo_desktop.core.spec import script_of
-from hpo_desktop.core.trial import TrialFailed, TrialPruned, TrialState
+from hpo_desktop.core.trial import TrialFailed, TrialPruned
 
 from . import script_child
 
@@ -261,37 +260,17 @@ def store_trial_attrs(trial: Any, attrs: Mapping[str, Any]) -> None:
     """Keep ``attrs`` (the captured log, a traceback) with a running trial; ``finish_trial``
     merges them with what it writes. Best effort: a log that cannot be stored is only logged.
 
-    The core's Trial has no public attrs setter yet; this writes the trial row's attrs through
-    the study's own store connection (same thread, same file).
+    Written through ``Trial.set_attrs`` (the store merges them into the running trial's row).
     """
     attrs = {k: v for k, v in attrs.items() if v}
     if not attrs:
         return
     setter = getattr(trial, "set_attrs", None)
-    if callable(setter):
-        setter(dict(attrs))
-        return
-    study, frozen = getattr(trial, "_study", None), getattr(trial, "_frozen", None)
-    store = getattr(study, "_store", None)
-    if store is None or frozen is None:
-        own = getattr(trial, "attrs", None)
-        if isinstance(own, dict):  # a test's fake handle
-            own.update(attrs)
-        return
     try:
-        with store._write() as conn:
-            row = conn.execute(
-                "SELECT attrs FROM trials WHERE id = ? AND state = ?",
-                (frozen.trial_id, TrialState.RUNNING.value),
-            ).fetchone()
-            if row is None:
-                return
-            merged = json.loads(row[0] or "{}")
-            merged.update(attrs)
-            conn.execute(
-                "UPDATE trials SET attrs = ? WHERE id = ?",
-                (json.dumps(merged, ensure_ascii=False), frozen.trial_id),
-            )
+        if callable(setter):  # the core's Trial
+            setter(dict(attrs))
+        elif isinstance(getattr(trial, "attrs", None), dict):  # a test's stand-in handle
+            trial.attrs.update(attrs)
     except Exception:  # noqa: BLE001 - losing a log must not lose the trial
         log.warning("could not store the output of trial %s", getattr(trial, "number", "?"), exc_info=True)
 

@@ -747,3 +747,21 @@ def test_evaluations_are_stored_apart_and_read_back_oldest_first(path, store):
         new_sid = new_study(writer, "again").study_id
         assert writer.get_evaluations(new_sid) == []
         assert writer._conn().execute("SELECT COUNT(*) FROM evaluations").fetchone()[0] == 0
+
+
+def test_a_running_trial_keeps_extra_attrs_merged_and_an_ended_one_is_left_alone(tmp_path):
+    with StudyStore(tmp_path / "a.db") as store:
+        rec = store.create_study(
+            "s",
+            metric="v",
+            direction="minimize",
+            space={"x": {"type": "float", "low": 0, "high": 1}},
+            strategy={"kind": "random"},
+        )
+        t = store.create_trial(rec.study_id, {"x": 0.5}, attrs={"source": "queue"})
+        seq = store.change_seq()
+        store.set_trial_attrs(t.trial_id, {"log": "epoch 1\n"})
+        assert store.change_seq() > seq  # viewers see it
+        store.finish_trial(t.trial_id, TrialState.COMPLETE, value=0.5)
+        store.set_trial_attrs(t.trial_id, {"log": "too late"})
+        assert store.get_trial(t.trial_id).attrs == {"source": "queue", "log": "epoch 1\n"}
