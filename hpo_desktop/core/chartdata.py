@@ -693,6 +693,7 @@ class LiveTrials:
         t.state, t.value, t.metrics = e.state, e.value, dict(e.metrics)
         t.params = dict(e.params) or t.params
         t.seconds, t.error = e.seconds, e.error
+        t.attrs.update(e.attrs)
         self._count_in(t)
         self._note_names(t)
         self._finished.append(e.number)

@@ -46,6 +46,9 @@ class TrialFinished:
     seconds: float | None = None
     error: str | None = None
     is_best: bool = False
+    #: What the trial keeps beside its results: e.g. pruned_at / pruned_by, a script's log, the
+    #: worker and device it ran on.
+    attrs: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

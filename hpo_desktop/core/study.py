@@ -767,6 +767,7 @@ def record_outcome(
             outcome.seconds,
             outcome.error,
             is_best,
+            dict(outcome.attrs),
         )
     )
     return best

@@ -17,7 +17,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from ...core.chartdata import Changes, LiveTrial, LiveTrials, best_number
-from ...core.events import TrialFinished
 from ...core.storage import StudyStore
 from ...core.trial import TrialState
 from .curves_chart import LearningCurvesChart, running_numbers
@@ -144,21 +143,6 @@ class LivePage(QWidget):
         """Record a core event; the redraw follows within :attr:`REDRAW_MS`."""
         if self._book.apply(event) and not self._timer.isActive():
             self._timer.start()
-        if isinstance(event, TrialFinished) and event.state == TrialState.PRUNED:
-            self._read_pruned_attrs(event.number)
-
-    def _read_pruned_attrs(self, number: int) -> None:
-        """A pruned trial's ``pruned_at`` / ``pruned_by`` (the event does not carry attrs): one
-        small read of the shared read-only store, already committed before the event was sent."""
-        t = self._book.get(number)
-        if t is None or self._store is None or self._study_id is None or "pruned_by" in t.attrs:
-            return
-        try:
-            stored = self._store.get_trial_by_number(self._study_id, number, with_curves=False)
-        except Exception:  # the file is being replaced or gone: the table shows plain "pruned"
-            return
-        if stored is not None:
-            t.attrs.update(stored.attrs)
 
     def select_trial(self, number: int | None) -> None:
         """Highlight trial ``number`` everywhere and show its details (no signal)."""
