@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--trust", action="store_true", help=TRUST_HELP)
     run.add_argument("--workers", type=int, metavar="N", help=WORKERS_HELP)
+    run.add_argument("--ray", metavar="ADDRESS", help=RAY_HELP)
 
     resume = sub.add_parser("resume", help="continue a study stored in a study file")
     resume.add_argument("db", type=Path, help="a study file (.db)")
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--quiet", "-q", action="store_true", help="print only the summary")
     resume.add_argument("--trust", action="store_true", help=TRUST_HELP)
     resume.add_argument("--workers", type=int, metavar="N", help=WORKERS_HELP)
+    resume.add_argument("--ray", metavar="ADDRESS", help=RAY_HELP)
 
     init = sub.add_parser(
         "init", help="write a starting script and spec for your own network or training loop"
@@ -242,6 +244,12 @@ WORKERS_HELP = (
 )
 
 
+RAY_HELP = (
+    'run the trials on the Ray cluster at ADDRESS ("auto", "ray://host:port", or "local" to start '
+    'Ray here); sets [execution] backend = "ray" (needs pip install "hpo-desktop[ray]")'
+)
+
+
 def _check_workers(n: int | None) -> None:
     from .core.spec import MAX_WORKERS
 
@@ -249,8 +257,25 @@ def _check_workers(n: int | None) -> None:
         raise UsageError(f"--workers must be between 1 and {MAX_WORKERS}, got {n}")
 
 
+def _execution(stored: dict[str, Any] | None, workers: int | None, ray: str | None) -> dict[str, Any]:
+    """The ``[execution]`` table of this run: the spec's or study's, with ``--workers`` and
+    ``--ray`` on top (checked like a spec's)."""
+    from .core.spec import check_execution
+
+    table = dict(stored or {})
+    if workers is not None:
+        table["workers"] = workers
+    if ray is not None:
+        table["backend"] = "ray"
+        table["address"] = ray
+    try:
+        return check_execution(table)
+    except ValueError as exc:
+        raise UsageError(str(exc).replace("[execution] ", "")) from None
+
+
 def _runner_for(
-    workers: int,
+    execution: dict[str, Any],
     data: dict[str, Any],
     model: dict[str, Any],
     metric: str,
@@ -262,13 +287,15 @@ def _runner_for(
     trust: bool = False,
     err: IO[str] | None = None,
 ):
-    """The in-process objective (workers = 1: the built-in trainer, or a script's child process)
-    or a pool of worker processes. A script must be trusted first (nothing has run otherwise)."""
+    """The in-process objective (one trial at a time: the built-in trainer, or a script's child
+    process) or an executor: worker processes, or Ray actors (``execution``: the run's
+    ``[execution]`` table). A script must be trusted first (nothing has run otherwise)."""
     from .training.scripts import script_path
 
     script = script_path(model, objective, base_dir)
     sha256 = _ensure_trusted(script, trust, err or sys.stderr) if script is not None else None
-    if workers > 1:
+    workers = execution.get("workers")
+    if execution.get("backend") == "ray" or (workers or 1) > 1:
         from .training.pool import make_executor
 
         return make_executor(
@@ -281,6 +308,7 @@ def _runner_for(
             workers=workers,
             space=space,
             sha256=sha256,
+            execution=execution,
         )
     if script is not None:
         from .training.scripts import make_script_objective
@@ -366,9 +394,9 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     spec = load_spec(args.spec)
     db = args.db or spec.path.with_suffix(".db")
     parent_id = _check_parent(db, args.parent, spec.name) if args.parent else None
-    workers = args.workers or spec.workers
+    execution = _execution(spec.execution, args.workers, args.ray)
     objective = _runner_for(
-        workers,
+        execution,
         spec.data,
         spec.model,
         spec.metric,
@@ -398,8 +426,7 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             study.set_pruner(spec.pruner)
         print(f"study file: {db}", file=out)
         print(f"device: {getattr(objective, 'device_label', 'cpu')}", file=out)
-        if workers > 1:
-            print(f"workers: {workers} processes", file=out)
+        _print_execution(objective, out)
         return _optimize(
             study,
             objective,
@@ -410,6 +437,21 @@ def cmd_run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             out,
             err,
         )
+
+
+def _print_execution(objective: Any, out: IO[str]) -> None:
+    from .core.executors import Executor
+
+    if not isinstance(objective, Executor):
+        return
+    from .training.pool import LocalProcessExecutor
+
+    if isinstance(objective, LocalProcessExecutor):
+        print(f"workers: {objective.workers} processes", file=out)
+    else:
+        from .training.ray_backend import cluster_summary
+
+        print(cluster_summary(objective), file=out)
 
 
 def _check_parent(db: Path, parent: str, child: str) -> int:
@@ -448,9 +490,9 @@ def cmd_resume(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             )
         base_dir = Path(extra.get("base_dir") or args.db.resolve().parent)
         model = extra.get("model", {})
-        workers = args.workers or int((extra.get("execution") or {}).get("workers", 1))
+        execution = _execution(extra.get("execution"), args.workers, args.ray)
         objective = _runner_for(
-            workers,
+            execution,
             extra["data"],
             model,
             study.metric,
@@ -463,6 +505,7 @@ def cmd_resume(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         )
         n = args.trials or study.budget or 20
         steps_of = None if extra.get("objective") else model
+        _print_execution(objective, out)
         return _optimize(study, objective, n, steps_of, 10, args.quiet, out, err)
 
 

@@ -136,6 +136,14 @@ def test_a_data_error_in_the_workers_exits_2(tmp_path):
         ("[execution]\nworkers = 0\n", "[execution] workers must be between 1 and 256, got 0"),
         ("[execution]\nworkers = 1.5\n", "[execution] workers must be an integer"),
         ("[execution]\nthreads = 2\n", "[execution] unknown key 'threads'"),
+        (
+            '[execution]\nbackend = "slurm"\n',
+            "[execution] backend must be one of 'local', 'ray', got 'slurm'",
+        ),
+        ('[execution]\naddress = "auto"\n', '[execution] address is for backend = "ray" only'),
+        ('[execution]\nbackend = "ray"\ngpus_per_trial = -1\n', "gpus_per_trial must be 0 or more, got -1"),
+        ('[execution]\nbackend = "ray"\ncpus_per_trial = 0\n', "cpus_per_trial must be above 0, got 0"),
+        ('[execution]\nbackend = "ray"\naddress = " "\n', "[execution] address must be"),
     ],
 )
 def test_spec_validation_names_key_and_line(section, message):
@@ -143,7 +151,7 @@ def test_spec_validation_names_key_and_line(section, message):
     with pytest.raises(SpecError) as info:
         parse_spec(text, source="s.toml")
     assert message in str(info.value)
-    assert str(info.value).startswith("s.toml, line 2: ")  # the line of the bad key
+    assert str(info.value).startswith(f"s.toml, line {section.count(chr(10))}: ")  # the line of the bad key
 
 
 def test_workers_round_trip_through_the_spec():
@@ -153,6 +161,24 @@ def test_workers_round_trip_through_the_spec():
     assert again.workers == 3 and spec.extra["execution"] == {"workers": 3}
     default = parse_spec(SPEC.replace('[objective]\nscript = "train.py"\n', ""))
     assert default.workers == 1 and "execution" not in default.to_dict()
+    ray = parse_spec(
+        '[execution]\nbackend = "ray"\naddress = "ray://head:10001"\ngpus_per_trial = 1\n'
+        + SPEC.replace('[objective]\nscript = "train.py"\n', "")
+    )
+    assert ray.backend == "ray" and ray.workers == 1  # workers unset: the cluster decides at the start
+    table = {"backend": "ray", "address": "ray://head:10001", "gpus_per_trial": 1.0}
+    assert ray.execution == table and parse_spec(ray.to_toml()).execution == table
+    assert ray.extra["execution"] == table  # stored with the study, for resume
+
+
+def test_ray_without_the_ray_package_is_a_clear_error(spec, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed
+    code, out, err = run_cli("run", str(spec), "--ray", "local", "--trust")
+    assert code == 2
+    assert 'needs the ray package, which is not installed: pip install "hpo-desktop[ray]"' in err
+    assert "Traceback" not in err and not spec.with_suffix(".db").exists()
 
 
 SLOW = """\

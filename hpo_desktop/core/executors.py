@@ -11,7 +11,11 @@ the study file and pruners see every running trial's reports.
 * :class:`SerialExecutor` runs an in-process objective, one trial at a time (today's behaviour).
 * ``hpo_desktop.training.pool.LocalProcessExecutor`` runs N spawned worker processes on this
   machine (threads and GPUs divided between them).
-* A Ray backend (not built yet) would implement the same four methods.
+* ``hpo_desktop.training.ray_backend.RayExecutor`` runs one Ray actor per slot on a cluster.
+
+A trial whose worker was *lost* (its process or cluster node went away, not the trial's own
+fault: the executor stores ``attrs.worker_lost``) does not count toward the budget; its
+configuration runs again once, before anything else (``attrs.retry_of`` names the lost trial).
 
 Nothing here imports Qt or torch.
 """
@@ -140,7 +144,8 @@ def run_parallel(
 
     workers = max(1, int(executor.workers))
     free = list(range(workers))
-    running: dict[Any, tuple[int, dict[str, Any], bool]] = {}
+    running: dict[Any, tuple[int, dict[str, Any], str]] = {}  # future -> slot, params, source
+    retries: list[tuple[dict[str, Any], int]] = []  # (params, number) of trials whose worker was lost
     started = time.monotonic()
     failures_in_row = 0
     stop: tuple[str, str] | None = None
@@ -162,21 +167,22 @@ def run_parallel(
                 executor.cancel()
             if stop is None and not control.paused:
                 want = min(len(free), n_trials - finished - len(running))
-                batch: list[tuple[dict[str, Any], bool]] = []
+                batch: list[tuple[dict[str, Any], str, dict[str, Any]]] = []
+                while retries and len(batch) < want:
+                    params, lost_number = retries.pop(0)
+                    batch.append((params, "retry", {"retry_of": lost_number}))
                 while len(batch) < want:
                     queued = study._next_queued()
                     if queued is None:
                         break
-                    batch.append((queued, True))
+                    batch.append((queued, "queue", {"source": "queue"}))
                 if len(batch) < want:
-                    batch += [(p, False) for p in strategy.ask(want - len(batch))]
+                    batch += [(p, "strategy", {}) for p in strategy.ask(want - len(batch))]
                 if not batch and not running and want > 0:
                     stop = ("exhausted", f"{strategy.name} strategy has no untried points left")
-                for params, from_queue in batch:
+                for params, source, extra in batch:
                     slot = free.pop(0)
-                    attrs = dict(executor.slot_info(slot))
-                    if from_queue:
-                        attrs["source"] = "queue"
+                    attrs = {**executor.slot_info(slot), **extra}
                     frozen = study._store.create_trial(
                         study.study_id,
                         params,
@@ -184,7 +190,7 @@ def run_parallel(
                         attrs=attrs,
                     )
                     future = pool.submit(_run_on_slot, study, executor, slot, frozen, control, emit)
-                    running[future] = (slot, dict(params), from_queue)
+                    running[future] = (slot, dict(params), source)
             if not running:
                 if stop is not None:
                     break
@@ -193,14 +199,17 @@ def run_parallel(
                 continue
             done, _ = wait(list(running), timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:
-                slot, params, from_queue = running.pop(future)
+                slot, params, source = running.pop(future)
                 free.append(slot)
                 free.sort()
                 outcome = future.result()  # a StorageError ends the run (finally: the others stop)
-                if from_queue and outcome.state == TrialState.INTERRUPTED:
+                if source == "queue" and outcome.state == TrialState.INTERRUPTED:
                     study._store.enqueue_trial(study.study_id, params, front=True)
                 best = record_outcome(study, strategy, outcome, best, emit)
-                if outcome.state.is_finished:
+                lost = outcome.state == TrialState.FAILED and bool((outcome.attrs or {}).get("worker_lost"))
+                if lost and source != "retry":
+                    retries.append((params, outcome.number))  # not the trial's fault: run it again
+                elif outcome.state.is_finished:
                     finished += 1
                 if outcome.state == TrialState.FAILED:
                     failures_in_row += 1

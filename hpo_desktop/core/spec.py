@@ -32,8 +32,16 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 SECTIONS = ("study", "strategy", "data", "model", "space", "objective", "pruner", "execution")
-#: Keys of ``[execution]`` (how trials run: docs/parallel.md).
-EXECUTION_KEYS = {"workers": int}
+#: Keys of ``[execution]`` (how trials run: docs/parallel.md). ``float`` keys take integers too.
+EXECUTION_KEYS = {
+    "workers": int,
+    "backend": str,
+    "address": str,
+    "cpus_per_trial": float,
+    "gpus_per_trial": float,
+}
+#: Where trials run: worker processes on this machine, or a Ray cluster.
+BACKENDS = ("local", "ray")
 #: The most worker processes a study may ask for.
 MAX_WORKERS = 256
 #: Keys of ``[objective]`` (a user objective script, see docs/scripts.md).
@@ -81,12 +89,18 @@ class StudySpec:
     path: Path | None = None
     pruner: dict[str, Any] = field(default_factory=dict)  # [pruner]: {"kind": ..., **options}; {} = none
     objective: dict[str, Any] = field(default_factory=dict)
-    execution: dict[str, Any] = field(default_factory=dict)  # [execution]: {"workers": N}; {} = 1
+    execution: dict[str, Any] = field(default_factory=dict)  # [execution]: {"workers": N, ...}; {} = 1
 
     @property
     def workers(self) -> int:
-        """How many trials run at once ([execution] workers, default 1)."""
+        """How many trials run at once ([execution] workers, default 1; with the Ray backend an
+        unset value means "as many as the cluster holds", decided when the study starts)."""
         return int(self.execution.get("workers", 1))
+
+    @property
+    def backend(self) -> str:
+        """Where trials run: "local" (this machine, the default) or "ray" (docs/parallel.md)."""
+        return str(self.execution.get("backend", "local"))
 
     @property
     def base_dir(self) -> Path:
@@ -115,7 +129,7 @@ class StudySpec:
             out["objective"] = dict(self.objective)
         if self.pruner and self.pruner.get("kind", "none") != "none":
             out["pruner"] = dict(self.pruner)
-        if self.workers != 1:
+        if self.execution:
             out["execution"] = dict(self.execution)
         out["space"] = self.space.to_dict()
         return out
@@ -129,7 +143,7 @@ class StudySpec:
         out = {"data": dict(self.data), "model": dict(self.model), "description": self.description}
         if self.objective:
             out["objective"] = dict(self.objective)
-        if self.workers != 1:
+        if self.execution:
             out["execution"] = dict(self.execution)
         return out
 
@@ -353,19 +367,68 @@ def _check_pruner(doc: Mapping[str, Any], seed: Any, direction: str, fail: Any) 
 
 
 def _check_execution(doc: Mapping[str, Any], fail: Any) -> dict[str, Any]:
-    """Check ``[execution]`` (``workers``: trials run at once); returns it ({} for the default)."""
+    """Check ``[execution]`` (docs/parallel.md); returns it ({} for the default: one trial at a
+    time on this machine)."""
     table = dict(doc.get("execution", {}))
     for key, value in table.items():
         if key not in EXECUTION_KEYS:
             allowed = ", ".join(EXECUTION_KEYS)
             raise fail(f"[execution] unknown key '{key}' (allowed: {allowed})", "execution", key)
-        _check_type("execution", key, value, EXECUTION_KEYS[key], fail)
+        typ = EXECUTION_KEYS[key]
+        if typ is float and isinstance(value, int) and not isinstance(value, bool):
+            table[key] = value = float(value)
+        _check_type("execution", key, value, typ, fail)
+    return check_execution(table, fail)
+
+
+def check_execution(table: Mapping[str, Any], fail: Any = None) -> dict[str, Any]:
+    """The checks of ``[execution]`` shared by specs, the CLI's ``--workers``/``--ray`` and the
+    window; returns the table without its defaults ({} = one trial at a time, locally)."""
+    fail = fail or (lambda message, *_where: ValueError(message))
+    table = dict(table)
+    backend = table.get("backend", "local")
+    if backend not in BACKENDS:
+        raise fail(
+            f"[execution] backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}",
+            "execution",
+            "backend",
+        )
     workers = table.get("workers", 1)
     if not 1 <= workers <= MAX_WORKERS:
         raise fail(
             f"[execution] workers must be between 1 and {MAX_WORKERS}, got {workers}", "execution", "workers"
         )
-    return {} if workers == 1 else table
+    if backend == "local":
+        for key in ("address", "cpus_per_trial", "gpus_per_trial"):
+            if key in table:
+                raise fail(
+                    f'[execution] {key} is for backend = "ray" only (this study runs locally)',
+                    "execution",
+                    key,
+                )
+    else:
+        address = table.get("address", "auto")
+        if not address.strip():
+            raise fail(
+                '[execution] address must be "auto", "local", "ray://host:port" or "host:port", got an empty string',
+                "execution",
+                "address",
+            )
+        cpus = table.get("cpus_per_trial", 1.0)
+        if not 0 < cpus <= 1024:
+            raise fail(
+                f"[execution] cpus_per_trial must be above 0, got {cpus:g}", "execution", "cpus_per_trial"
+            )
+        gpus = table.get("gpus_per_trial", 0.0)
+        if not 0 <= gpus <= 64:
+            raise fail(
+                f"[execution] gpus_per_trial must be 0 or more, got {gpus:g}", "execution", "gpus_per_trial"
+            )
+    if table.get("workers") == 1:
+        del table["workers"]
+    if table.get("backend") == "local":
+        del table["backend"]
+    return table
 
 
 def _check_type(section: str, key: str, value: Any, typ: type, fail: Any) -> None:

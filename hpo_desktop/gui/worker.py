@@ -215,12 +215,17 @@ class StudyWorker(QObject):
 
         req = self.request
         spec = req.spec
-        if spec.workers > 1:  # [execution] workers: N worker processes (docs/parallel.md)
+        ray = spec.backend == "ray"
+        if spec.workers > 1 or ray:  # [execution]: N worker processes or a Ray cluster (docs/parallel.md)
             from ..training.pool import make_executor
 
             if spec.script is not None and req.script_sha256 is None:
                 raise RunSetupError(f"The script {spec.script} has not been trusted, so it was not run.")
-            self.log.emit("info", f"Workers: {spec.workers} processes, one trial each at a time")
+            if ray:
+                where = spec.execution.get("address", "auto")
+                self.log.emit("info", f"Ray cluster at {where}: connecting and starting the trial workers")
+            else:
+                self.log.emit("info", f"Workers: {spec.workers} processes, one trial each at a time")
             executor = make_executor(
                 spec.data,
                 spec.model,
@@ -228,10 +233,15 @@ class StudyWorker(QObject):
                 metric=spec.metric,
                 direction=spec.direction,
                 base_dir=req.base_dir,
-                workers=spec.workers,
+                workers=spec.execution.get("workers"),
                 space=spec.space,
                 sha256=req.script_sha256 if spec.script is not None else None,
+                execution=spec.execution,
             )
+            if ray:
+                from ..training.ray_backend import cluster_summary
+
+                self.log.emit("info", cluster_summary(executor))
             return executor, executor.data_summary
         if spec.script is not None:
             from ..training.scripts import make_script_objective

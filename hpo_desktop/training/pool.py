@@ -169,15 +169,19 @@ def make_executor(
     metric: str,
     direction: str,
     base_dir: str | Path,
-    workers: int,
+    workers: int | None,
     space: Mapping[str, Any] | None = None,
     sha256: str | None = None,
     gpus: Sequence[str] | None = None,
-) -> LocalProcessExecutor:
-    """Check the sections, start ``workers`` processes and run their pre-flight checks.
+    execution: Mapping[str, Any] | None = None,
+) -> Executor:
+    """Check the sections, start the workers and run their pre-flight checks.
 
-    Raises :class:`~hpo_desktop.training.scripts.ScriptError` (the message names the file or
-    section) before any trial runs.
+    ``execution`` is the study's ``[execution]`` table: with ``backend = "ray"`` the trials run
+    as Ray actors (training/ray_backend.py; ``workers`` None = as many as the cluster holds),
+    otherwise as ``workers`` processes on this machine. Raises
+    :class:`~hpo_desktop.training.scripts.ScriptError` (the message names the file or section;
+    RayBackendError for the cluster) before any trial runs.
     """
     from .scripts import check_task_space
 
@@ -185,7 +189,20 @@ def make_executor(
         data, model, objective, metric=metric, direction=direction, base_dir=base_dir, sha256=sha256
     )
     check_task_space(task, space)
-    executor = LocalProcessExecutor(task, workers, gpus=gpus)
+    execution = dict(execution or {})
+    executor: Executor
+    if execution.get("backend", "local") == "ray":
+        from .ray_backend import RayExecutor
+
+        executor = RayExecutor(
+            task,
+            workers=workers,
+            address=str(execution.get("address", "auto")),
+            cpus_per_trial=float(execution.get("cpus_per_trial", 1.0)),
+            gpus_per_trial=float(execution.get("gpus_per_trial", 0.0)),
+        )
+    else:
+        executor = LocalProcessExecutor(task, workers or 1, gpus=gpus)
     try:
         executor.start()
     except BaseException:

@@ -1,8 +1,8 @@
 """Screenshots of parallel trials (not a test: run it): the live page with two trials running
-at once (workers = 2) and the Setup page's Workers field.
+at once (workers = 2) and the Setup page's Workers and "Run on" (Ray cluster) fields.
 
     python tests/gui/shot_parallel.py [OUT_DIR]     # default /tmp: live_parallel.png,
-                                                    # setup_workers.png
+                                                    # setup_workers.png, setup_ray.png
 
 ``parallel_events`` is shared with tests/gui/test_parallel_gui.py.
 """
@@ -70,8 +70,12 @@ def main(out_dir: str = "/tmp") -> None:
     setup.show()
     app.processEvents()
     setup.study_group.grab().save(str(out / "setup_workers.png"))
+    ray_spec = SPEC.replace("workers = 2", 'backend = "ray"\naddress = "ray://head-node:10001"')
+    setup.set_spec(parse_spec(ray_spec, source="digits.toml", path=Path(tmp) / "digits.toml"))
+    app.processEvents()
+    setup.study_group.grab().save(str(out / "setup_ray.png"))
     setup.close()
-    print(f"wrote {out}/live_parallel.png, {out}/setup_workers.png")
+    print(f"wrote {out}/live_parallel.png, {out}/setup_workers.png, {out}/setup_ray.png")
 
 
 SPEC = """\

@@ -79,6 +79,32 @@ def test_the_workers_field_is_saved_into_the_spec(qtbot, tmp_path):
     assert setup.study_group.workers_spin.value() == 2
 
 
+def test_run_on_a_ray_cluster_is_chosen_on_setup_and_round_trips(qtbot, tmp_path):
+    """Setup → Study → Run on: "Ray cluster" with an address writes [execution] backend = "ray";
+    workers 0 reads "as the cluster holds" (the key left out); the per-trial resources of a
+    loaded spec are kept; "This machine" drops the Ray keys (the typed address waits, greyed)."""
+    from hpo_desktop.gui.setup.setup_page import SetupPage
+
+    setup = SetupPage()
+    qtbot.addWidget(setup)
+    text = SPEC.replace("workers = 2", 'workers = 2\nbackend = "ray"\naddress = "auto"\ngpus_per_trial = 0.5')
+    setup.set_spec(parse_spec(text, source="digits.toml", path=tmp_path / "digits.toml"))
+    group = setup.study_group
+    assert group.backend_combo.currentText() == "Ray cluster" and group.address_edit.text() == "auto"
+    assert group.workers_spin.value() == 2 and group.address_edit.isEnabled()
+    group.address_edit.setText("ray://head:10001")
+    group.address_edit.textEdited.emit("ray://head:10001")
+    group.workers_spin.setValue(0)
+    assert group.workers_spin.text() == "as the cluster holds"
+    spec = setup.spec()
+    assert spec.execution == {"backend": "ray", "address": "ray://head:10001", "gpus_per_trial": 0.5}
+    assert parse_spec(spec.to_toml()).execution == spec.execution  # saved into the spec file
+    group.backend_combo.setCurrentText("This machine")
+    assert setup.spec().execution == {} and not group.address_edit.isEnabled()  # 0 → 1 worker
+    group.backend_combo.setCurrentText("Ray cluster")  # from 1 worker: the cluster decides
+    assert setup.spec().execution == {"backend": "ray", "address": "ray://head:10001", "gpus_per_trial": 0.5}
+
+
 def test_a_stored_study_shows_its_workers_again(tmp_path):
     """Reopening a study file: the Setup page gets the stored [execution] back (not 1)."""
     from hpo_desktop.core.study import create_from_spec
@@ -121,15 +147,26 @@ x = { type = "float", low = 0, high = 1 }
 """
 
 
-def test_a_window_run_with_two_workers(qtbot, tmp_path, monkeypatch):
+RAY = 'workers = 2\nbackend = "ray"\naddress = "local"'
+
+
+@pytest.mark.parametrize("backend", ["local", "ray"])
+def test_a_window_run_with_two_workers(qtbot, tmp_path, monkeypatch, backend):
+    """The window's run thread with two worker processes, or two Ray actors (skipped without
+    the ray extra): both trials run at once, reports arrive as events, the stored spec keeps
+    [execution] for resume."""
     from hpo_desktop.gui.worker import RunRequest, StudyRunner
 
+    text = RUN_SPEC
+    if backend == "ray":
+        pytest.importorskip("ray")
+        text = RUN_SPEC.replace("workers = 2", RAY)
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     script = tmp_path / "train.py"
     script.write_text(textwrap.dedent(SCRIPT))
     path = tmp_path / "par.toml"
-    path.write_text(RUN_SPEC)
-    spec = parse_spec(RUN_SPEC, source=str(path), path=path)
+    path.write_text(text)
+    spec = parse_spec(text, source=str(path), path=path)
     req = RunRequest(
         db_path=tmp_path / "par.db",
         spec=spec,
@@ -151,4 +188,9 @@ def test_a_window_run_with_two_workers(qtbot, tmp_path, monkeypatch):
         trials = store.get_trials(rec.study_id, with_curves=True)
         assert {t.attrs["worker"] for t in trials} == {1, 2}
         assert len({t.curves["pid"][0][1] for t in trials}) == 2
-        assert rec.spec["execution"] == {"workers": 2}  # kept for resume
+        assert rec.spec["execution"] == spec.execution  # kept for resume
+    if backend == "ray":
+        assert all(" on " in t.attrs["device"] for t in trials)  # the Ray node
+        import ray
+
+        ray.shutdown()

@@ -1,4 +1,5 @@
-"""StudyGroup: the ``[study]`` table — name, metric, direction, trials budget, seed, description."""
+"""StudyGroup: the ``[study]`` table — name, metric, direction, trials budget, seed, description —
+and the ``[execution]`` table: workers, and where trials run (this machine or a Ray cluster)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, QWidget
 
-from ...core.spec import MAX_WORKERS
+from ...core.spec import MAX_WORKERS, check_execution
 
 DIRECTIONS = ("minimize", "maximize")
+#: The "Run on" choices: label -> [execution] backend.
+BACKEND_LABELS = {"This machine": "local", "Ray cluster": "ray"}
+_RAY_ONLY = ("address", "cpus_per_trial", "gpus_per_trial")
 _SEED_MAX = 2**31 - 1
 
 
@@ -22,6 +26,7 @@ class StudyGroup(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Study", parent)
         self._given: dict[str, Any] = {}
+        self._given_execution: dict[str, Any] = {}
         self._directions: dict[str, str] = {}
         self._loading = False
 
@@ -49,6 +54,19 @@ class StudyGroup(QGroupBox):
             "trials run at once, each in its own worker process: CPU threads are divided between "
             "them, and with several GPUs each worker gets its own (used from the next Start)"
         )
+        self.workers_spin.setSpecialValueText("as the cluster holds")  # 0, offered for Ray only
+        self.backend_combo = QComboBox(self)
+        self.backend_combo.addItems(list(BACKEND_LABELS))
+        self.backend_combo.setToolTip(
+            "where trials run: worker processes on this machine, or Ray actors on a Ray cluster "
+            '(needs pip install "hpo-desktop[ray]"; see docs/parallel.md)'
+        )
+        self.address_edit = QLineEdit(self)
+        self.address_edit.setPlaceholderText("auto")
+        self.address_edit.setToolTip(
+            'the Ray cluster: "auto" (the one this machine has joined), "ray://host:10001", or '
+            '"local" to start Ray on this machine'
+        )
 
         grid = QGridLayout(self)
         grid.setHorizontalSpacing(8)
@@ -71,6 +89,10 @@ class StudyGroup(QGroupBox):
         grid.addWidget(self.description_edit, 1, 1, 1, col - 3)
         grid.addWidget(self._label("Workers", self.workers_spin), 1, col - 2)
         grid.addWidget(self.workers_spin, 1, col - 1)
+        grid.addWidget(self._label("Run on", self.backend_combo), 2, 0)
+        grid.addWidget(self.backend_combo, 2, 1)
+        grid.addWidget(self._label("Ray address", self.address_edit), 2, 2)
+        grid.addWidget(self.address_edit, 2, 3, 1, col - 3)
         grid.setColumnStretch(1, 3)
         grid.setColumnStretch(3, 2)
 
@@ -82,6 +104,9 @@ class StudyGroup(QGroupBox):
         self.trials_spin.valueChanged.connect(self._emit)
         self.seed_spin.valueChanged.connect(self._emit)
         self.workers_spin.valueChanged.connect(self._emit)
+        self.backend_combo.currentIndexChanged.connect(self._on_backend)
+        self.address_edit.textEdited.connect(self._emit)
+        self._on_backend()
 
     def _label(self, text: str, buddy: QWidget) -> QLabel:
         label = QLabel(text, self)
@@ -103,18 +128,51 @@ class StudyGroup(QGroupBox):
         finally:
             self._loading = False
 
+    def _on_backend(self) -> None:
+        ray = self.backend() == "ray"
+        self.address_edit.setEnabled(ray)
+        loading, self._loading = self._loading, True
+        try:
+            self.workers_spin.setMinimum(0 if ray else 1)  # 0 = as many as the cluster holds
+            if ray and self.workers_spin.value() == 1 and not loading:
+                self.workers_spin.setValue(0)
+        finally:
+            self._loading = loading
+        self._emit()
+
+    def backend(self) -> str:
+        return BACKEND_LABELS[self.backend_combo.currentText()]
+
     def set_execution(self, d: Mapping[str, Any] | None) -> None:
-        """Show an ``[execution]`` table (``workers``; 1 when absent)."""
+        """Show an ``[execution]`` table (``workers``: 1 when absent, or the cluster's capacity
+        with the Ray backend; ``backend`` and ``address``; the per-trial resources are kept)."""
         self._loading = True
         try:
-            self.workers_spin.setValue(int((d or {}).get("workers", 1)))
+            d = dict(d or {})
+            self._given_execution = d
+            ray = d.get("backend") == "ray"
+            label = next(k for k, v in BACKEND_LABELS.items() if v == ("ray" if ray else "local"))
+            self.backend_combo.setCurrentText(label)
+            self.workers_spin.setMinimum(0 if ray else 1)
+            self.workers_spin.setValue(int(d.get("workers", 0 if ray else 1)))
+            self.address_edit.setText(str(d.get("address", "")) if ray else "")
+            self.address_edit.setEnabled(ray)
         finally:
             self._loading = False
 
     def execution_dict(self) -> dict[str, Any]:
-        """The ``[execution]`` table: ``{}`` for one worker (the default), else ``{"workers": N}``."""
+        """The ``[execution]`` table: ``{}`` for one worker on this machine (the default)."""
         n = self.workers_spin.value()
-        return {} if n == 1 else {"workers": n}
+        if self.backend() == "local":
+            return {} if n <= 1 else {"workers": n}
+        out: dict[str, Any] = {"backend": "ray"}
+        address = self.address_edit.text().strip()
+        if address:
+            out["address"] = address
+        if n >= 1:
+            out["workers"] = n
+        out.update({k: v for k, v in self._given_execution.items() if k in _RAY_ONLY and k != "address"})
+        return check_execution(out)
 
     def study_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
