@@ -16,7 +16,11 @@ invocation, one after the other; the goal is a ratio of at most 0.65.
     python bench/parallel.py --quick    # 12 trials of 3 epochs: checks it runs; start-up
                                         # dominates, so its ratio says little
 
-The machines are shared and noisy: the load average (uptime) is printed before and after.
+    python bench/parallel.py --repeat 3 # three rounds, alternating which run goes first;
+                                        # the median ratio is the figure
+
+The machines are shared and noisy: the load average (uptime) is printed before and after each
+round.
 """
 
 from __future__ import annotations
@@ -110,46 +114,68 @@ def load() -> str:
         return "load average unknown"
 
 
+def one_round(folder: Path, trials: int, epochs: int, ray: bool, pool_first: bool) -> dict:
+    """One measurement of each run (serial, pool, optionally Ray) in a folder of its own."""
+    out: dict = {}
+    order = ["pool", "serial"] if pool_first else ["serial", "pool"]
+    studies = {}
+    for which in order:
+        if which == "serial":
+            out["serial"], studies["serial"] = run_serial(folder, trials, epochs)
+        else:
+            out["pool"], studies["pool"] = run_pool(folder, trials, epochs, 2)
+    if ray:
+        (folder / "ray").mkdir()  # the job's working_dir: only what the trials need
+        out["ray"], out["ray_warm"], studies["ray"] = run_ray(folder / "ray", trials, epochs, 2)
+    configs = {k: sorted(str(t.params) for t in st.trials) for k, st in studies.items()}
+    out["done"] = {k: sum(t.state.is_finished for t in st.trials) for k, st in studies.items()}
+    out["same"] = all(c == configs["serial"] for c in configs.values())
+    for st in studies.values():
+        st.close()
+    return out
+
+
 def main() -> int:
+    import statistics
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 epochs per trial")
     parser.add_argument("--trials", type=int, default=12)
     parser.add_argument("--epochs", type=int, help="epochs per trial (default 30, --quick 3)")
     parser.add_argument("--ray", action="store_true", help="also run workers = 2 as Ray actors")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds, alternating which run goes first (the median ratio is the figure: a shared "
+        "machine's load drifts)",
+    )
     args = parser.parse_args()
     epochs = args.epochs or (3 if args.quick else 30)
     print(f"cores: {os.cpu_count()}; before: {load()}")
-    with tempfile.TemporaryDirectory(prefix="hpo-bench-parallel-") as tmp:
-        folder = Path(tmp)
-        t1, s1 = run_serial(folder, args.trials, epochs)
-        t2, s2 = run_pool(folder, args.trials, epochs, 2)
-        done1 = sum(t.state.is_finished for t in s1.trials)
-        done2 = sum(t.state.is_finished for t in s2.trials)
-        configs1 = sorted(str(t.params) for t in s1.trials)
-        same = configs1 == sorted(str(t.params) for t in s2.trials)
-        s1.close()
-        s2.close()
-        if args.ray:
-            (folder / "ray").mkdir()  # the job's working_dir: only what the trials need
-            t3, t3_warm, s3 = run_ray(folder / "ray", args.trials, epochs, 2)
-            done3 = sum(t.state.is_finished for t in s3.trials)
-            same3 = configs1 == sorted(str(t.params) for t in s3.trials)
-            s3.close()
-    print(f"after: {load()}")
+    rounds = []
+    for r in range(args.repeat):
+        with tempfile.TemporaryDirectory(prefix="hpo-bench-parallel-") as tmp:
+            rounds.append(one_round(Path(tmp), args.trials, epochs, args.ray, pool_first=bool(r % 2)))
+        print(f"round {r + 1}: {load()}", flush=True)
     print(f"\n{args.trials} trials x {epochs} epochs, digits MLP, 1 thread per trial")
-    print(f"{'run':<28}{'wall s':>10}{'trials done':>14}")
-    print(f"{'workers = 1 (in-process)':<28}{t1:>10.1f}{done1:>14}")
-    print(f"{'workers = 2 (processes)':<28}{t2:>10.1f}{done2:>14}")
+    head = f"{'round':<7}{'workers=1 s':>12}{'workers=2 s':>12}{'ratio':>7}"
     if args.ray:
-        print(f"{'workers = 2 (Ray actors)':<28}{t3:>10.1f}{done3:>14}")
-        print(f"{'  … without ray.init':<28}{t3_warm:>10.1f}")
-    ratio = t2 / t1
+        head += f"{'Ray s':>8}{'w/o init':>9}{'ratio':>7}"
+    print(head + f"{'trials done':>13}{'same configs':>14}")
+    for r, m in enumerate(rounds, 1):
+        line = f"{r:<7}{m['serial']:>12.1f}{m['pool']:>12.1f}{m['pool'] / m['serial']:>7.2f}"
+        if args.ray:
+            line += f"{m['ray']:>8.1f}{m['ray_warm']:>9.1f}{m['ray'] / m['serial']:>7.2f}"
+        done = "/".join(str(v) for v in m["done"].values())
+        print(line + f"{done:>13}{'yes' if m['same'] else 'no':>14}")
+    ratio = statistics.median(m["pool"] / m["serial"] for m in rounds)
     verdict = "meets" if ratio <= GOAL else "misses"
-    print(f"\nratio workers=2 / workers=1: {ratio:.2f} ({verdict} the goal of <= {GOAL})")
-    print(f"same configurations trained: {'yes' if same else 'no'}")
+    print(f"\nmedian ratio workers=2 / workers=1: {ratio:.2f} ({verdict} the goal of <= {GOAL})")
     if args.ray:
-        print(f"ratio Ray (2 actors) / workers=1: {t3 / t1:.2f}; without ray.init: {t3_warm / t1:.2f}")
-        print(f"Ray trained the same configurations: {'yes' if same3 else 'no'}")
+        ray_ratio = statistics.median(m["ray"] / m["serial"] for m in rounds)
+        warm = statistics.median(m["ray_warm"] / m["serial"] for m in rounds)
+        print(f"median ratio Ray (2 actors) / workers=1: {ray_ratio:.2f}; without ray.init: {warm:.2f}")
     return 0
 
 
