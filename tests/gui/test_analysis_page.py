@@ -44,7 +44,7 @@ def page(qtbot):
     p.show()
     qtbot.waitExposed(p)
     yield p
-    p.wait_idle()
+    p.wait_idle(prefetch=True)
 
 
 def settle(qtbot, page, view=None):
@@ -275,11 +275,8 @@ def test_brushing_the_parallel_view_fades_the_other_views_and_clearing_restores_
     assert page.compute_counts["slice"] == computed["slice"]
 
 
-def test_all_curves_reads_only_the_curves_it_shows(page, study, qtbot, monkeypatch):
-    from hpo_desktop.gui.analysis import simple_views
-
-    store, sid = study
-    monkeypatch.setattr(simple_views, "MAX_CURVES", 10)
+def spy_curve_reads(store, monkeypatch) -> list[tuple[list[int], str | None]]:
+    """Record every ``get_curves_many`` call on ``store`` (ids, metric)."""
     reads: list[tuple[list[int], str | None]] = []
     real = store.get_curves_many
 
@@ -288,6 +285,23 @@ def test_all_curves_reads_only_the_curves_it_shows(page, study, qtbot, monkeypat
         return real(trial_ids, metric)
 
     monkeypatch.setattr(store, "get_curves_many", spy)
+    return reads
+
+
+def test_all_curves_reads_only_the_curves_it_shows_then_the_rest_in_the_background(
+    page, study, qtbot, monkeypatch
+):
+    from hpo_desktop.gui.analysis import simple_views
+
+    store, sid = study
+    monkeypatch.setattr(simple_views, "MAX_CURVES", 10)
+    monkeypatch.setattr(simple_views, "PREFETCH_CHUNK", 7)
+    reads = spy_curve_reads(store, monkeypatch)
+    at_first_draw: list[list] = []
+    real_draw = page.curves.draw
+    monkeypatch.setattr(
+        page.curves, "draw", lambda result: (at_first_draw.append(list(reads)), real_draw(result))
+    )
     page.set_study(store, sid)
     view = settle(qtbot, page, page.curves)
     trials = store.get_trials(sid)
@@ -298,32 +312,85 @@ def test_all_curves_reads_only_the_curves_it_shows(page, study, qtbot, monkeypat
     latest = [t.number for t in finished if t.number not in {b.number for b in best}][-8:]
     assert view.shown_numbers() == sorted({b.number for b in best} | set(latest))
     assert "10 of" in view.status.text() and "the best and the latest" in view.status.text()
+    # the first draw waited only for the shown trials' curves
     shown_ids = {t.trial_id for t in finished if t.number in set(view.shown_numbers())}
-    read_ids = {i for ids, _m in reads for i in ids}
-    assert read_ids <= shown_ids  # no other trial's curves were read
-    assert {m for _ids, m in reads} <= {None, "val_accuracy"}
+    assert {i for ids, _m in at_first_draw[0] for i in ids} <= shown_ids
+    assert {m for _ids, m in at_first_draw[0]} <= {None, "val_accuracy"}
     assert view.metric_combo.currentText() == "val_accuracy"
     items = {view.metric_combo.itemText(i) for i in range(view.metric_combo.count())}
     assert items == {"val_accuracy", "val_loss", "train_loss"}
 
-    # another metric: read (if not already read with the metric names) for the shown trials only
-    reads.clear()
-    drawn = view.draw_count
-    view.metric_combo.setCurrentText("val_loss")
-    qtbot.waitUntil(lambda: view.draw_count > drawn and not page.busy(), timeout=10_000)
-    assert all(m == "val_loss" and set(ids) <= shown_ids for ids, m in reads)
-    number, _state, steps, vals = view._series[-1]
-    tid = next(t.trial_id for t in finished if t.number == number)
-    assert list(zip(steps.tolist(), vals.tolist(), strict=True))[:2] == store.get_curves(tid)["val_loss"][:2]
+    # then the other finished trials' curves of that metric, in the background, in chunks
+    page.wait_idle(prefetch=True)
+    later = reads[len(at_first_draw[0]) :]
+    assert later and all(m == "val_accuracy" and len(ids) <= 7 for ids, m in later)
+    assert {i for ids, _m in reads for i in ids} == {t.trial_id for t in finished}
+    assert view.curves_in_memory()
+    assert view.shown_numbers() == sorted({b.number for b in best} | set(latest))  # unchanged
 
-    # a brush: the passing trials' curves come first
+    # a brush: the passing trials' curves come first, chosen and drawn without a read or a
+    # computation on the pool
+    reads.clear()
+    computed = page.compute_counts["curves"]
     parallel = settle(qtbot, page, page.parallel)
     parallel.set_brush(len(parallel._data.axes) - 1, 0.5, 1.0)
     kept = page.brush_filter
     view = settle(qtbot, page, page.curves)
     shown = set(view.shown_numbers())
     assert shown <= kept if len(kept) >= 10 else kept <= shown
-    assert "passing the brush first" in view.status.text()
+    expected = simple_views._curves_to_show(finished, "maximize", 10, kept)
+    assert view.shown_numbers() == [t.number for t in expected]
+    assert "curves, passing first · " in view.status.text()
+    assert f"{view.passing_curve_count()} of {view.curve_count()} trials pass the brush" in view.status.text()
+    assert page.compute_counts["curves"] == computed and not reads
+    # a second brush and clearing it: still no read
+    parallel.set_brush(len(parallel._data.axes) - 1, 0.7, 1.0)
+    assert page.brush_filter != kept
+    settle(qtbot, page, page.curves)
+    assert set(view.shown_numbers()) <= page.brush_filter or page.brush_filter <= set(view.shown_numbers())
+    parallel.clear_brushes()
+    settle(qtbot, page, page.curves)
+    assert view.shown_numbers() == sorted({b.number for b in best} | set(latest))
+    assert "brush" not in view.status.text() and not reads
+    assert page.compute_counts["curves"] == computed
+
+    # another metric: read for the shown trials first, then the rest of that metric
+    drawn = view.draw_count
+    view.metric_combo.setCurrentText("val_loss")
+    qtbot.waitUntil(lambda: view.draw_count > drawn, timeout=10_000)
+    page.wait_idle(prefetch=True)
+    assert reads and all(m == "val_loss" for _ids, m in reads)
+    assert view.curves_in_memory()
+    number, _state, steps, vals = view._series[-1]
+    tid = next(t.trial_id for t in finished if t.number == number)
+    assert list(zip(steps.tolist(), vals.tolist(), strict=True))[:2] == store.get_curves(tid)["val_loss"][:2]
+
+
+def test_all_curves_brushed_before_its_curves_are_in_memory_reads_the_passing_ones(
+    page, study, qtbot, monkeypatch
+):
+    from hpo_desktop.gui.analysis import simple_views
+
+    store, sid = study
+    monkeypatch.setattr(simple_views, "MAX_CURVES", 10)
+    monkeypatch.setattr(simple_views, "PREFETCH_MAX", 5)  # a study too big to keep in memory
+    reads = spy_curve_reads(store, monkeypatch)
+    page.set_study(store, sid)
+    view = settle(qtbot, page, page.curves)
+    page.wait_idle()
+    shown_first = set(view.shown_numbers())
+    assert not view.curves_in_memory()
+    finished = [t for t in store.get_trials(sid) if t.state.is_finished]
+    assert {i for ids, _m in reads for i in ids} <= {t.trial_id for t in finished if t.number in shown_first}
+    computed = page.compute_counts["curves"]
+    parallel = settle(qtbot, page, page.parallel)
+    parallel.set_brush(len(parallel._data.axes) - 1, 0.5, 1.0)
+    kept = page.brush_filter
+    view = settle(qtbot, page, page.curves)
+    assert page.compute_counts["curves"] == computed + 1  # chosen again on the pool
+    expected = [t.number for t in simple_views._curves_to_show(finished, "maximize", 10, kept)]
+    assert view.shown_numbers() == expected != sorted(shown_first)
+    assert "curves, passing first · " in view.status.text()
 
 
 def test_flipping_back_to_a_drawn_view_paints_it_from_a_pixmap_until_it_changes(page, study, qtbot):
@@ -348,6 +415,46 @@ def test_flipping_back_to_a_drawn_view_paints_it_from_a_pixmap_until_it_changes(
     QCoreApplication.processEvents()
     assert shown_numbers(view.faded)
     assert view.plot.grab().toImage() != before
+
+
+def test_a_chart_changed_by_a_brush_is_drawn_once(page, study, qtbot):
+    """A brush changes the chart's items, and the scene reports those updates later (a queued
+    call): the paint that follows draws the chart once, not a second time when the report
+    arrives (at 10,000 trials each full paint of the slice view is ~25-50 ms)."""
+    page.set_study(*study)
+    view = settle(qtbot, page, page.slice)
+    cache = view.paint_caches[0]
+    qtbot.waitUntil(lambda: cache.pixmap is not None and not cache._refill.isActive(), timeout=5000)
+    renders = cache.renders
+    view.brush_filter = frozenset(view._points[0][2][::2].tolist())
+    view._apply_brush()  # as on show: the items change, the pixmap is dropped
+    view.layout_widget.viewport().repaint()  # a full paint before the scene reports the updates
+    assert cache.renders == renders + 1
+    qtbot.waitUntil(lambda: not cache._refill.isActive(), timeout=5000)
+    process_events()
+    assert cache.renders == renders + 1 and cache.pixmap is not None
+
+
+def test_a_long_status_is_elided_and_never_widens_the_page(page, study, qtbot):
+    page.set_study(*study)
+    view = settle(qtbot, page, page.tradeoffs)
+    hints = view.minimumSizeHint(), page.minimumSizeHint()
+    note = "13 of 31 trials pass the brush"
+    view.set_status("a very long explanation " * 12, note)
+    process_events()
+    assert (view.minimumSizeHint(), page.minimumSizeHint()) == hints
+    shown = view.status.shown_text()
+    assert shown.startswith("…") and shown.endswith(note) and len(shown) < len(view.status.text())
+    assert view.status.toolTip() == view.status.text()  # the whole text on hover
+    view.set_status("short")
+    assert view.status.shown_text() == "short"
+
+
+def process_events() -> None:
+    from PySide6.QtCore import QCoreApplication
+
+    for _ in range(5):
+        QCoreApplication.processEvents()
 
 
 def test_every_chart_exports_png_and_svg(page, study, qtbot, tmp_path, monkeypatch):

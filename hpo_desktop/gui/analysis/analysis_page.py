@@ -12,7 +12,10 @@ Same contract as the live page: ``set_study(store, study_id)``, ``on_event(event
 * heavy views (contour, importance, insights) run on the page's own QThreadPool and post their
   result back through a signal; a result older than the view's latest request is dropped;
 * a brush on the parallel coordinates becomes the page's ``brush_filter`` (``brush_changed``):
-  every other view fades the trials outside it by redrawing what it already computed.
+  every other view fades the trials outside it by redrawing what it already computed;
+* after a draw a view may read more in the background (``AnalysisView.prefetch``: "All curves"
+  reads the other trials' curves, so a brush needs no read): one chunk per pool job, at a lower
+  priority than any computation, while the page is shown.
 """
 
 from __future__ import annotations
@@ -39,13 +42,17 @@ class _Relay(QObject):
     """Lives on the GUI thread; jobs emit ``done`` from the pool's threads (queued delivery)."""
 
     done = Signal(object, int, object, bool)  # view, generation, result or exception, ok
+    prefetched = Signal(object, int, object, bool)  # the same, for AnalysisView.prefetch
     loaded = Signal(int, object, bool)  # load generation, StudyContext or exception, ok
 
 
 class _Job(QRunnable):
-    def __init__(self, relay: _Relay, view: base.AnalysisView, gen: int, fn: Callable[[], Any]) -> None:
+    def __init__(
+        self, relay: _Relay, view: base.AnalysisView, gen: int, fn: Callable[[], Any], prefetch: bool = False
+    ) -> None:
         super().__init__()
         self.relay, self.view, self.gen, self.fn = relay, view, gen, fn
+        self.prefetch = prefetch
 
     def run(self) -> None:
         try:
@@ -53,7 +60,8 @@ class _Job(QRunnable):
         except Exception as exc:  # shown in the view, never raised on a pool thread
             result, ok = exc, False
         try:
-            self.relay.done.emit(self.view, self.gen, result, ok)
+            signal = self.relay.prefetched if self.prefetch else self.relay.done
+            signal.emit(self.view, self.gen, result, ok)
         except RuntimeError:  # the page is gone
             pass
 
@@ -115,12 +123,14 @@ class AnalysisPage(QWidget):
         self._stale: set[base.AnalysisView] = set()
         self._gen: dict[base.AnalysisView, int] = {}
         self._in_flight: dict[base.AnalysisView, int] = {}  # jobs submitted and not yet back
+        self._prefetching: set[base.AnalysisView] = set()  # a prefetch job submitted, not back
 
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._relay = _Relay(self)
         self._relay.done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
         self._relay.loaded.connect(self._on_loaded, Qt.ConnectionType.QueuedConnection)
+        self._relay.prefetched.connect(self._on_prefetched, Qt.ConnectionType.QueuedConnection)
         self._load_gen = 0
         self._loading = False
         self._timer = QTimer(self)
@@ -226,9 +236,11 @@ class AnalysisPage(QWidget):
     def show_view(self, view: base.AnalysisView) -> None:
         self.tabs.setCurrentWidget(view)
 
-    def wait_idle(self, timeout_ms: int = 30_000) -> bool:
+    def wait_idle(self, timeout_ms: int = 30_000, *, prefetch: bool = False) -> bool:
         """Wait until the snapshot is read and the visible views are computed and drawn
-        (tests, reports, benchmarks): the pool's results are delivered as they arrive."""
+        (tests, reports, benchmarks): the pool's results are delivered as they arrive. With
+        ``prefetch``, also until the views' background reads are done (else at most the one
+        running is waited for)."""
         from PySide6.QtCore import QCoreApplication
 
         deadline = time.monotonic() + timeout_ms / 1000
@@ -237,10 +249,15 @@ class AnalysisPage(QWidget):
             if left <= 0 or not self._pool.waitForDone(left):
                 return False
             QCoreApplication.processEvents()  # deliver results; may start the next job
-            if not self.busy() and self._pool.activeThreadCount() == 0:
+            if not (self.busy() if prefetch else self.computing()):
                 return True
 
     def busy(self) -> bool:
+        """The pool works for this page: a read, a computation or a prefetch is in flight."""
+        return self.computing() or bool(self._prefetching)
+
+    def computing(self) -> bool:
+        """A read or a computation the user waits for is in flight (not a prefetch)."""
         return self._loading or bool(self._in_flight)
 
     # -- internals ------------------------------------------------------------------------
@@ -291,6 +308,8 @@ class AnalysisPage(QWidget):
         for v in (self.current_view(), self.insights):
             if v in self._stale:
                 self._compute(v)
+            else:
+                self._prefetch(v)  # resume one stopped while the page was hidden
 
     def _compute(self, view: base.AnalysisView) -> None:
         self._stale.discard(view)
@@ -317,6 +336,7 @@ class AnalysisPage(QWidget):
             return
         view.draw(result)
         view.set_selected(self._selected)
+        self._prefetch(view)
 
     def _timed(self, view: base.AnalysisView, fn: Callable[[], Any]) -> Callable[[], Any]:
         def run() -> Any:
@@ -340,6 +360,29 @@ class AnalysisPage(QWidget):
             return
         view.draw(result)
         view.set_selected(self._selected)
+        self._prefetch(view)
+
+    def _prefetch(self, view: base.AnalysisView) -> None:
+        """Submit the view's next background read, if it has one (one at a time per view)."""
+        if view in self._prefetching or not self.isVisible() or self.ctx is None or view.ctx is not self.ctx:
+            return
+        try:
+            fn = view.prefetch()
+        except Exception:  # a prefetch is an optimisation: the view reads on demand instead
+            return
+        if fn is None:
+            return
+        self._prefetching.add(view)
+        job = _Job(self._relay, view, self._gen.get(view, 0), fn, prefetch=True)
+        self._pool.start(job, -1)  # behind every computation waiting in the pool
+
+    def _on_prefetched(self, view: base.AnalysisView, gen: int, result: Any, ok: bool) -> None:
+        self._prefetching.discard(view)
+        if not ok:
+            return  # e.g. the file went away: the view reads what it needs when it draws
+        if gen == self._gen.get(view):
+            view.prefetched(result)
+        self._prefetch(view)  # the next chunk (the view knows what it still lacks)
 
     def _user_picked(self, number: int) -> None:
         self.select_trial(number)
@@ -353,4 +396,5 @@ class AnalysisPage(QWidget):
         self._timer.stop()
         self._pool.clear()
         self._pool.waitForDone(10_000)
+        self._prefetching.clear()  # jobs cleared from the pool never report back
         super().closeEvent(event)

@@ -16,9 +16,17 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QRectF, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPixmap
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ...core.chartdata import format_cell
 from ...core.trial import FrozenTrial
@@ -274,7 +282,7 @@ class PaintCache(QObject):
         self.hits = 0  # paints served from the pixmap (tests, benchmarks)
         self.renders = 0  # full paints drawn into a new pixmap
         self._settling = False
-        self._rendered_at = -1.0
+        self.rendered_at = -1.0  # time.monotonic() at the end of the last full paint
         self._refill = QTimer(self)
         self._refill.setSingleShot(True)
         self._refill.setInterval(self.REFILL_MS)
@@ -291,7 +299,7 @@ class PaintCache(QObject):
     def _on_changed(self, regions: list) -> None:
         if regions and not self._settling:  # an empty list: nothing was drawn differently
             self.pixmap = None
-            just_rendered = time.monotonic() - self._rendered_at < 0.25
+            just_rendered = time.monotonic() - self.rendered_at < 0.25
             if self._refill.isActive() or just_rendered:  # still settling
                 self._refill.start()
 
@@ -300,6 +308,13 @@ class PaintCache(QObject):
             self._render()
 
     def _render(self) -> None:
+        # pyqtgraph settles ranges and transforms when a paint begins (prepareForPaint), and the
+        # scene reports item updates in a queued call: do both before drawing, so that the
+        # updates made before this paint (a brush applied on show, new data, the auto-range)
+        # do not drop the pixmap drawn below and paint everything a second time.
+        scene = self.view.scene()
+        scene.prepareForPaint()
+        QCoreApplication.sendPostedEvents(scene, QEvent.Type.MetaCall)
         vp = self.view.viewport()
         ratio = vp.devicePixelRatioF()
         pixmap = QPixmap(vp.size() * ratio)
@@ -310,7 +325,7 @@ class PaintCache(QObject):
         painter.end()
         self.pixmap = pixmap
         self.renders += 1
-        self._rendered_at = time.monotonic()
+        self.rendered_at = time.monotonic()
 
     def _settled(self) -> None:
         self._settling = False
@@ -344,6 +359,30 @@ class PaintCache(QObject):
 # -- the base view ------------------------------------------------------------------------
 
 
+class StatusLabel(QLabel):
+    """A one-line status that takes the room its row leaves and never widens the page (a longer
+    text after a brush would otherwise move the splitter and draw the chart again at another
+    width): text that does not fit is painted with its start elided, keeping the end (where
+    "N of M trials pass the brush" is); ``text()`` stays whole and is the tooltip."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+
+    def shown_text(self) -> str:
+        """The text as painted (elided to the label's width)."""
+        width = self.contentsRect().width()
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideLeft, width)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawText(self.contentsRect(), int(self.alignment()), self.shown_text())
+        painter.end()
+
+
 class AnalysisView(QWidget):
     """A titled chart with a control row and an export button.
 
@@ -375,7 +414,7 @@ class AnalysisView(QWidget):
         self._prefill.setInterval(self.PREFILL_MS)
         self._prefill.timeout.connect(self._on_prefill)
         self.heading = QLabel(f"<b>{self.title}</b>")
-        self.status = QLabel()
+        self.status = StatusLabel()
         self.controls = QHBoxLayout()
         self.controls.setSpacing(6)
         self.export_button = QToolButton()
@@ -386,8 +425,7 @@ class AnalysisView(QWidget):
         top.addWidget(self.heading)
         top.addSpacing(12)
         top.addLayout(self.controls)
-        top.addStretch(1)
-        top.addWidget(self.status)
+        top.addWidget(self.status, 1)  # the room left, right-aligned
         top.addWidget(self.export_button)
         self.body = QVBoxLayout(self)
         self.body.setContentsMargins(4, 4, 4, 4)
@@ -405,6 +443,15 @@ class AnalysisView(QWidget):
 
     def draw(self, data: Any) -> None:
         """Show a result of :meth:`request`'s function."""
+
+    def prefetch(self) -> Callable[[], Any] | None:
+        """After a draw: a function reading more data in the background, ahead of a brush (the
+        page runs it on its pool, behind every computation, and hands the result to
+        :meth:`prefetched`, then asks again), or None when there is nothing more to read."""
+        return None
+
+    def prefetched(self, result: Any) -> None:
+        """Keep a result of :meth:`prefetch`'s function (on the GUI thread)."""
 
     def show_error(self, exc: BaseException) -> None:
         self.status.setText(f"cannot draw: {exc}")
@@ -466,7 +513,9 @@ class AnalysisView(QWidget):
         return f"{int(np.count_nonzero(mask))} of {len(mask)} {what} pass the brush"
 
     def set_status(self, *parts: str) -> None:
-        self.status.setText(" · ".join(p for p in parts if p))
+        text = " · ".join(p for p in parts if p)
+        self.status.setText(text)
+        self.status.setToolTip(text)  # the whole text where the row is too narrow for it
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
