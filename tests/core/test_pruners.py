@@ -138,7 +138,67 @@ def test_median_waits_for_enough_completed_trials():
     assert first_prune(p, 9, rising(0.1)) is None
     p.observe(5, TrialState.COMPLETE, rising(0.9))
     reason = p.check(9, rising(0.1)[:1])
-    assert reason.startswith("median: best 0.03297 at step 1 worse than the median 0.2967 of 5 completed")
+    assert reason == (
+        "median: best 0.03297 at step 1 worse than the median 0.2967 of the 5 latest trials at that step"
+    )
+
+
+def flat(value: float, steps: int = STEPS) -> list[tuple[int, float]]:
+    return [(s, value) for s in range(1, steps + 1)]
+
+
+def test_median_compares_with_the_latest_trials_not_the_first_ones():
+    """An adaptive search improves: five poor early trials, then five good ones. A middling trial
+    is below the median of the latest five (the default window) but above the median of all
+    ten (n_recent_trials = 0)."""
+    latest = make_pruner("median", direction="maximize")
+    everyone = make_pruner("median", direction="maximize", n_recent_trials=0)
+    for p in (latest, everyone):
+        for i in range(5):
+            p.observe(i, TrialState.COMPLETE, flat(0.50 + 0.01 * i))
+        for i in range(5, 10):
+            p.observe(i, TrialState.COMPLETE, flat(0.90 + 0.01 * i))
+    middling = flat(0.80)
+    assert latest.reference(1) == pytest.approx([0.95, 0.96, 0.97, 0.98, 0.99])
+    assert latest.check(10, middling[:1]) == (
+        "median: best 0.8 at step 1 worse than the median 0.97 of the 5 latest trials at that step"
+    )
+    assert first_prune(everyone, 10, middling) is None  # the bar is (0.54 + 0.95) / 2 = 0.745
+    assert everyone.check(10, flat(0.7)[:1]) == (
+        "median: best 0.7 at step 1 worse than the median 0.745 of the 10 earlier trials at that step"
+    )
+
+
+def test_median_counts_pruned_trials_at_the_steps_they_reached():
+    """The reference at step s is every recent trial that reached s, pruned ones included: three
+    good complete trials, then three pruned at step 2 with poor values. At steps 1-2 the window
+    holds the pruned three and the two latest complete ones (median: a pruned trial's 0.6); from
+    step 3 only the complete ones reached it (median 0.91)."""
+    p = make_pruner("median", direction="maximize", n_startup_trials=3)
+    for i in range(3):
+        p.observe(i, TrialState.COMPLETE, flat(0.90 + 0.01 * i))
+    for i in range(3, 6):
+        p.observe(i, TrialState.PRUNED, flat(0.50 + 0.05 * (i - 3), steps=2))
+    assert p.reference(2) == pytest.approx([0.5, 0.55, 0.6, 0.91, 0.92])
+    assert p.reference(3) == pytest.approx([0.90, 0.91, 0.92])
+    trial = flat(0.8)
+    assert p.check(6, trial[:1]) is None and p.check(6, trial[:2]) is None
+    assert p.check(6, trial[:3]).startswith("median: best 0.8 at step 3 worse than the median 0.91 of the 3")
+
+
+def test_median_window_is_by_trial_number_whatever_the_order_trials_finish_in():
+    """Parallel trials finish out of order; a restart observes them by number. The window holds
+    the highest trial numbers, so both decide alike."""
+    curves = {i: flat(0.5 + 0.04 * i) for i in range(10)}
+    in_order = make_pruner("median", direction="maximize")
+    shuffled = make_pruner("median", direction="maximize")
+    for i in range(10):
+        in_order.observe(i, TrialState.COMPLETE, curves[i])
+    for i in (9, 3, 0, 7, 5, 1, 8, 2, 6, 4):
+        shuffled.observe(i, TrialState.COMPLETE, curves[i])
+    assert in_order.reference(5) == shuffled.reference(5) == pytest.approx([0.7, 0.74, 0.78, 0.82, 0.86])
+    for top in (0.6, 0.75, 0.8, 0.9):
+        assert first_prune(in_order, 10, flat(top)) == first_prune(shuffled, 10, flat(top))
 
 
 def test_asha_rungs_and_its_reason():
@@ -183,6 +243,7 @@ def test_patience_counts_steps_without_improvement():
         ),
         ("median", {"percentile": 100}, "option 'percentile' of the median pruner must be between 0 and 100"),
         ("median", {"n_startup": 3}, "unknown option 'n_startup' for the median pruner (allowed: "),
+        ("median", {"n_recent_trials": -1}, "option 'n_recent_trials' of the median pruner must be 0"),
         ("hyperband", {"max_resource": 1}, "option 'max_resource' of the hyperband pruner must be larger"),
         (
             "patience",

@@ -1,7 +1,8 @@
 """Screenshots of pruning (not a test: run it). ``pruned_study`` is shared with the tests.
 
     python tests/gui/shot_pruning.py [OUT_DIR]   # default docs/screenshots:
-                                                 # pruner-panel.png, live-pruned.png
+                                                 # pruner-panel.png, pruner-panel-median.png,
+                                                 # live-pruned.png
 
 ``pruned_study`` runs a real study (the core loop, ASHA) on a digits-like synthetic objective:
 accuracy curves that climb to a ceiling set by the learning rate, 30 epochs each.
@@ -78,6 +79,9 @@ def main(out_dir: str | None = None) -> None:
     panel.show()
     app.processEvents()
     panel.grab().save(str(out / "pruner-panel.png"))
+    panel.set_pruner({"kind": "median"})
+    app.processEvents()
+    panel.grab().save(str(out / "pruner-panel-median.png"))
 
     import tempfile
 

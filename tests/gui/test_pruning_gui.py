@@ -76,7 +76,7 @@ def test_choosing_and_editing_a_pruner_reaches_the_spec(setup, qtbot):
     section = setup.strategy_panel.pruner_section
     with qtbot.waitSignal(setup.strategy_panel.changed):
         pick(section.combo, "median")
-    assert "median of completed trials" in section.help.text()
+    assert "median of the latest trials" in section.help.text()
     section.option_widget("n_warmup_steps").setValue(4)
     assert setup.spec().pruner == {"kind": "median", "n_warmup_steps": 4}
     setup.undo_stack.undo()  # the warm-up edit

@@ -83,6 +83,7 @@ OPTION_LABELS: dict[str, str] = {
     "n_startup_trials": "Startup trials",
     "n_warmup_steps": "Warm-up epochs",
     "interval_steps": "Every n epochs",
+    "n_recent_trials": "Compare with latest",
     "min_resource": "First rung (epoch)",
     "max_resource": "Epochs per trial",
     "reduction_factor": "Reduction factor",
