@@ -4,11 +4,12 @@ The study: the built-in MLP (2 hidden layers of 384-640 units, batch 32, no earl
 2.5-4 s a trial here) on the digits data set, random strategy with a fixed seed (both runs
 train the same 12 configurations), every trial single-threaded (``torch.set_num_threads(1)``;
 the two worker processes get ``cores // workers`` = 1 thread each as on a 2-core machine). The
-``workers = 1`` run is today's default: the objective in this process, one trial after another
-(its time includes importing torch and loading the data, as `hpo-desktop run` does). The
-``workers = 2`` run is two spawned worker processes (training/pool.py); its time includes
-starting them (spawn, importing torch, loading the data in each). Both runs are in the same
-invocation, one after the other; the goal is a ratio of at most 0.65.
+``workers = 1`` run is today's default: the objective in the study's process, one trial after
+another. The ``workers = 2`` run is two spawned worker processes (training/pool.py). Each run is
+a fresh Python process timed from outside, as `hpo-desktop run` would be: its time includes
+starting Python, importing torch, loading the data (and, for the pool, spawning the workers,
+which import torch and load the data in each). The runs of a round are one after the other;
+the goal is a ratio of at most 0.65.
 
     python bench/parallel.py            # 12 trials of 30 epochs (1.5-2 minutes here)
     python bench/parallel.py --ray      # and the same with 2 Ray actors on a local Ray instance
@@ -114,24 +115,45 @@ def load() -> str:
         return "load average unknown"
 
 
-def one_round(folder: Path, trials: int, epochs: int, ray: bool, pool_first: bool) -> dict:
-    """One measurement of each run (serial, pool, optionally Ray) in a folder of its own."""
-    out: dict = {}
-    order = ["pool", "serial"] if pool_first else ["serial", "pool"]
-    studies = {}
-    for which in order:
-        if which == "serial":
-            out["serial"], studies["serial"] = run_serial(folder, trials, epochs)
-        else:
-            out["pool"], studies["pool"] = run_pool(folder, trials, epochs, 2)
-    if ray:
+def measure(which: str, folder: Path, trials: int, epochs: int) -> dict:
+    """One run in this (fresh) process: what ``--measure`` prints as JSON."""
+    if which == "serial":
+        wall, study = run_serial(folder, trials, epochs)
+        out = {"wall": wall}
+    elif which == "pool":
+        wall, study = run_pool(folder, trials, epochs, 2)
+        out = {"wall": wall}
+    else:
         (folder / "ray").mkdir()  # the job's working_dir: only what the trials need
-        out["ray"], out["ray_warm"], studies["ray"] = run_ray(folder / "ray", trials, epochs, 2)
-    configs = {k: sorted(str(t.params) for t in st.trials) for k, st in studies.items()}
-    out["done"] = {k: sum(t.state.is_finished for t in st.trials) for k, st in studies.items()}
-    out["same"] = all(c == configs["serial"] for c in configs.values())
-    for st in studies.values():
-        st.close()
+        wall, warm, study = run_ray(folder / "ray", trials, epochs, 2)
+        out = {"wall": wall, "warm": warm}
+    out["done"] = sum(t.state.is_finished for t in study.trials)
+    out["configs"] = sorted(str(t.params) for t in study.trials)
+    study.close()
+    return out
+
+
+def one_round(trials: int, epochs: int, ray: bool, pool_first: bool) -> dict:
+    """Each run in a fresh process, as `hpo-desktop run` would be (so each pays its own Python
+    start, imports and data loading), timed from outside."""
+    import json
+    import subprocess
+
+    order = ["pool", "serial"] if pool_first else ["serial", "pool"]
+    out: dict = {}
+    got: dict = {}
+    for which in [*order, *(["ray"] if ray else [])]:
+        with tempfile.TemporaryDirectory(prefix="hpo-bench-parallel-") as tmp:
+            cmd = [sys.executable, __file__, "--measure", which, "--folder", tmp]
+            cmd += ["--trials", str(trials), "--epochs", str(epochs)]
+            start = time.perf_counter()
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            out[which] = time.perf_counter() - start
+        got[which] = json.loads(proc.stdout.strip().splitlines()[-1])
+    if ray:
+        out["ray_warm"] = got["ray"]["warm"]
+    out["done"] = {k: v["done"] for k, v in got.items()}
+    out["same"] = all(v["configs"] == got["serial"]["configs"] for v in got.values())
     return out
 
 
@@ -150,13 +172,19 @@ def main() -> int:
         help="rounds, alternating which run goes first (the median ratio is the figure: a shared "
         "machine's load drifts)",
     )
+    parser.add_argument("--measure", choices=("serial", "pool", "ray"), help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     epochs = args.epochs or (3 if args.quick else 30)
+    if args.measure:  # a child of one_round
+        import json
+
+        print(json.dumps(measure(args.measure, args.folder, args.trials, epochs)))
+        return 0
     print(f"cores: {os.cpu_count()}; before: {load()}")
     rounds = []
     for r in range(args.repeat):
-        with tempfile.TemporaryDirectory(prefix="hpo-bench-parallel-") as tmp:
-            rounds.append(one_round(Path(tmp), args.trials, epochs, args.ray, pool_first=bool(r % 2)))
+        rounds.append(one_round(args.trials, epochs, args.ray, pool_first=bool(r % 2)))
         print(f"round {r + 1}: {load()}", flush=True)
     print(f"\n{args.trials} trials x {epochs} epochs, digits MLP, 1 thread per trial")
     head = f"{'round':<7}{'workers=1 s':>12}{'workers=2 s':>12}{'ratio':>7}"
