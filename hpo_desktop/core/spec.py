@@ -468,11 +468,11 @@ class _Lines:
 
 # -- writing TOML ---------------------------------------------------------------------------
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _toml_key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else _toml_str(key)
+    return key if _BARE_KEY.fullmatch(key) else _toml_str(key)  # not match + "$": "$" allows a final "\n"
 
 
 def _toml_str(s: str) -> str:

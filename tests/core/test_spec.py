@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hpo_desktop.core.spec import SpecError, dumps_toml, load_spec, parse_spec
@@ -141,6 +141,7 @@ def test_default_name_is_the_file_stem(tmp_path):
         max_size=5,
     )
 )
+@example(table={"0\n": ""})  # found by CI: re's "$" matched before a final newline, so the key went out bare
 def test_toml_writer_round_trips(table):
     doc = {"data": table}
     assert tomllib.loads(dumps_toml(doc)) == doc
