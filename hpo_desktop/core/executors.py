@@ -15,7 +15,8 @@ the study file and pruners see every running trial's reports.
 
 A trial whose worker was *lost* (its process or cluster node went away, not the trial's own
 fault: the executor stores ``attrs.worker_lost``) does not count toward the budget; its
-configuration runs again once, before anything else (``attrs.retry_of`` names the lost trial).
+configuration runs again once, before anything else (``attrs.retry_of`` names the lost trial;
+if the run stops first, it goes to the front of the study's queue, so ``resume`` runs it).
 
 Nothing here imports Qt or torch.
 """
@@ -225,6 +226,11 @@ def run_parallel(
         raise
     finally:
         pool.shutdown(wait=True)
+        for params, _number in reversed(retries):  # stopped before they ran: `resume` runs them first
+            try:
+                study._store.enqueue_trial(study.study_id, params, front=True)
+            except Exception:  # noqa: BLE001 - the file failed already; the error is on its way
+                break
 
     reason, message = stop or ("budget", f"reached the budget of {n_trials} trials")
     result = StudyFinished(

@@ -212,6 +212,43 @@ def test_a_failed_trial_fails_alone(tmp_path):
     assert study.trial(1).error == "worker 2 crashed: boom"
 
 
+def _loses_worker(trial, node="10.0.0.7"):
+    """What an executor does when the process or node running a trial goes away."""
+    trial.set_attrs({"worker_lost": node})
+    raise TrialFailed(f"lost its worker on node {node}")
+
+
+def test_a_lost_worker_runs_its_configuration_again_outside_the_budget(tmp_path):
+    study = Study.create(tmp_path / "s.db", "l", _space(), "random", metric="loss", n_trials=4, seed=1)
+
+    def objective(params, trial):
+        if trial.number in (0, 1):  # trial 0's worker is lost; then its retry's (#1) as well
+            _loses_worker(trial)
+        return params["x"]
+
+    done = study.optimize(None, executor=ThreadExecutor(objective, workers=1))
+    trials = study.trials
+    assert [t.state for t in trials] == [TrialState.FAILED] * 2 + [TrialState.COMPLETE] * 3
+    assert trials[1].attrs["retry_of"] == 0 and trials[1].params == trials[0].params  # run again first
+    assert trials[0].attrs["worker_lost"] == "10.0.0.7"
+    # the first loss is not counted toward the budget; a lost retry is an ordinary failure
+    assert done.n_finished == 4 and done.reason == "budget"
+    assert [t.number for t in trials if "retry_of" in t.attrs] == [1]  # retried once only
+
+
+def test_a_retry_pending_when_the_run_stops_goes_to_the_queue(tmp_path):
+    study = Study.create(tmp_path / "s.db", "q", _space(), "random", metric="loss", n_trials=5, seed=1)
+    control = StudyControl()
+
+    def objective(params, trial):
+        control.stop_after_trial()  # the user stops while trial 0 runs
+        _loses_worker(trial)
+
+    done = study.optimize(None, executor=ThreadExecutor(objective, workers=1), control=control)
+    assert done.reason == "stopped" and [t.state for t in study.trials] == [TrialState.FAILED]
+    assert study.queued == [study.trial(0).params]  # resume runs it first
+
+
 def test_grid_exhausts_with_two_workers(tmp_path):
     study = Study.create(tmp_path / "s.db", "g", {"n": Int(1, 3)}, "grid", metric="loss", n_trials=10)
     done = study.optimize(None, executor=ThreadExecutor(lambda p, t: float(p["n"]), workers=2))
