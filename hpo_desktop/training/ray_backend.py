@@ -39,8 +39,6 @@ from hpo_desktop.core.trial import TrialFailed, TrialPruned
 
 from .scripts import CHECK_TIMEOUT, ScriptError, ScriptTask, ScriptWorker, store_trial_attrs
 
-log = logging.getLogger(__name__)
-
 INSTALL_HINT = 'pip install "hpo-desktop[ray]"'
 #: Files of the spec's folder that never travel to the cluster (study files, environments).
 EXCLUDES = ["*.db", "*.db-wal", "*.db-shm", "*.db-journal", ".git", ".venv", "venv", "__pycache__", "*.pyc"]
@@ -239,7 +237,6 @@ class RayExecutor(Executor):
         self.infos: list[dict[str, str]] = []
         self._ray: Any = None
         self._cancelled = False
-        self.lost = 0  # actors lost so far (tests and the CLI's summary)
 
     # -- starting ----------------------------------------------------------------------------------
 
@@ -377,7 +374,6 @@ class RayExecutor(Executor):
             return self._follow(actor, trial)
         except (*lost, ray.exceptions.GetTimeoutError) as exc:
             self.actors[slot] = None
-            self.lost += 1
             node = self.infos[slot].get("node", "?")
             store_trial_attrs(trial, {"worker_lost": node})
             raise TrialFailed(
