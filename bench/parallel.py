@@ -70,11 +70,11 @@ def run_serial(folder: Path, n_trials: int, epochs: int) -> tuple[float, Study]:
 
 
 def run_pool(folder: Path, n_trials: int, epochs: int, workers: int) -> tuple[float, Study]:
-    from hpo_desktop.training.pool import LocalProcessExecutor, builtin_task
+    from hpo_desktop.training.pool import LocalProcessExecutor
 
     start = time.perf_counter()
     data, model = sections(epochs)
-    task = builtin_task(data, model, metric="val_loss", direction="minimize", base_dir=folder)
+    task = builtin_task_for(folder, data, model)
     with LocalProcessExecutor(task, workers, cores=workers, gpus=[]) as executor:
         executor.start()
         study = make_study(folder / f"pool{workers}.db", f"pool{workers}", n_trials)

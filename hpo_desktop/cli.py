@@ -290,44 +290,22 @@ def _runner_for(
     """The in-process objective (one trial at a time: the built-in trainer, or a script's child
     process) or an executor: worker processes, or Ray actors (``execution``: the run's
     ``[execution]`` table). A script must be trusted first (nothing has run otherwise)."""
+    from .training.runner import make_runner
     from .training.scripts import script_path
 
     script = script_path(model, objective, base_dir)
     sha256 = _ensure_trusted(script, trust, err or sys.stderr) if script is not None else None
-    workers = execution.get("workers")
-    if execution.get("backend") == "ray" or (workers or 1) > 1:
-        from .training.pool import make_executor
-
-        return make_executor(
-            data,
-            model,
-            objective,
-            metric=metric,
-            direction=direction,
-            base_dir=base_dir,
-            workers=workers,
-            space=space,
-            sha256=sha256,
-            execution=execution,
-        )
-    if script is not None:
-        from .training.scripts import make_script_objective
-
-        return make_script_objective(
-            data,
-            model,
-            objective,
-            metric=metric,
-            direction=direction,
-            base_dir=base_dir,
-            space=space,
-            sha256=sha256,
-        )
-    from .training.objective import make_objective
-    from .training.params import check_space
-
-    check_space(space)
-    return make_objective(data, model, metric=metric, direction=direction, base_dir=base_dir)
+    return make_runner(
+        data,
+        model,
+        objective,
+        execution=execution,
+        metric=metric,
+        direction=direction,
+        base_dir=base_dir,
+        space=space,
+        sha256=sha256,
+    )
 
 
 def _ensure_trusted(script: Path, trust: bool, err: IO[str]) -> str:

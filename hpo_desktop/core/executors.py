@@ -139,8 +139,7 @@ def run_parallel(
     import time
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-    from .events import StudyFinished
-    from .study import failures_message, record_outcome, trial_seed
+    from .study import announce_finish, failures_message, record_outcome, trial_seed
     from .trial import TrialState
 
     workers = max(1, int(executor.workers))
@@ -233,16 +232,7 @@ def run_parallel(
                 break
 
     reason, message = stop or ("budget", f"reached the budget of {n_trials} trials")
-    result = StudyFinished(
-        study.name,
-        reason,
-        message,
-        finished,
-        None if best is None else best.number,
-        None if best is None else best.value,
-    )
-    emit(result)
-    return result
+    return announce_finish(study, reason, message, finished, best, emit)
 
 
 def _run_on_slot(

@@ -42,6 +42,8 @@ EXECUTION_KEYS = {
 }
 #: Where trials run: worker processes on this machine, or a Ray cluster.
 BACKENDS = ("local", "ray")
+#: ``[execution]`` keys that only the Ray backend takes.
+RAY_KEYS = ("address", "cpus_per_trial", "gpus_per_trial")
 #: The most worker processes a study may ask for.
 MAX_WORKERS = 256
 #: Keys of ``[objective]`` (a user objective script, see docs/scripts.md).
@@ -399,7 +401,7 @@ def check_execution(table: Mapping[str, Any], fail: Any = None) -> dict[str, Any
             f"[execution] workers must be between 1 and {MAX_WORKERS}, got {workers}", "execution", "workers"
         )
     if backend == "local":
-        for key in ("address", "cpus_per_trial", "gpus_per_trial"):
+        for key in RAY_KEYS:
             if key in table:
                 raise fail(
                     f'[execution] {key} is for backend = "ray" only (this study runs locally)',

@@ -580,16 +580,7 @@ class Study:
                 reason, message = "cancelled", "stopped by the user"
                 break
 
-        done = StudyFinished(
-            self.name,
-            reason,
-            message,
-            finished,
-            None if best is None else best.number,
-            None if best is None else best.value,
-        )
-        emit(done)
-        return done
+        return announce_finish(self, reason, message, finished, best, emit)
 
     def _run_trial(
         self,
@@ -771,6 +762,27 @@ def record_outcome(
         )
     )
     return best
+
+
+def announce_finish(
+    study: Study,
+    reason: str,
+    message: str,
+    finished: int,
+    best: FrozenTrial | None,
+    emit: Callable[[Event], None],
+) -> StudyFinished:
+    """Emit and return the StudyFinished that ends a run (serial or parallel)."""
+    done = StudyFinished(
+        study.name,
+        reason,
+        message,
+        finished,
+        None if best is None else best.number,
+        None if best is None else best.value,
+    )
+    emit(done)
+    return done
 
 
 def failures_message(failures_in_row: int, error: str | None) -> str:

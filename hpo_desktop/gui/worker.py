@@ -208,63 +208,39 @@ class StudyWorker(QObject):
             self.done.emit()
 
     def _make_objective(self) -> tuple[Any, str]:
-        """The objective and a one-line data summary. A spec's script is started (in a child
-        process) and checked here, off the GUI thread, and only once the user has trusted it."""
-        from ..training.objective import make_objective
-        from ..training.params import check_space
+        """The objective (or executor) and a one-line data summary. A spec's script is started
+        (in a child process) and checked here, off the GUI thread, and only once the user has
+        trusted it."""
+        from ..training.runner import make_runner, runs_in_workers
 
         req = self.request
         spec = req.spec
+        if spec.script is not None and req.script_sha256 is None:
+            raise RunSetupError(f"The script {spec.script} has not been trusted, so it was not run.")
         ray = spec.backend == "ray"
-        if spec.workers > 1 or ray:  # [execution]: N worker processes or a Ray cluster (docs/parallel.md)
-            from ..training.pool import make_executor
-
-            if spec.script is not None and req.script_sha256 is None:
-                raise RunSetupError(f"The script {spec.script} has not been trusted, so it was not run.")
-            if ray:
-                where = spec.execution.get("address", "auto")
-                self.log.emit("info", f"Ray cluster at {where}: connecting and starting the trial workers")
-            else:
-                self.log.emit("info", f"Workers: {spec.workers} processes, one trial each at a time")
-            executor = make_executor(
-                spec.data,
-                spec.model,
-                spec.objective,
-                metric=spec.metric,
-                direction=spec.direction,
-                base_dir=req.base_dir,
-                workers=spec.execution.get("workers"),
-                space=spec.space,
-                sha256=req.script_sha256 if spec.script is not None else None,
-                execution=spec.execution,
-            )
-            if ray:
-                from ..training.ray_backend import cluster_summary
-
-                self.log.emit("info", cluster_summary(executor))
-            return executor, executor.data_summary
-        if spec.script is not None:
-            from ..training.scripts import make_script_objective
-
-            if req.script_sha256 is None:
-                raise RunSetupError(f"The script {spec.script} has not been trusted, so it was not run.")
+        if ray:  # docs/parallel.md
+            where = spec.execution.get("address", "auto")
+            self.log.emit("info", f"Ray cluster at {where}: connecting and starting the trial workers")
+        elif runs_in_workers(spec.execution):
+            self.log.emit("info", f"Workers: {spec.workers} processes, one trial each at a time")
+        elif spec.script is not None:
             self.log.emit("info", f"Script: {spec.script} (runs in its own process)")
-            script_objective = make_script_objective(
-                spec.data,
-                spec.model,
-                spec.objective,
-                metric=spec.metric,
-                direction=spec.direction,
-                base_dir=req.base_dir,
-                space=spec.space,
-                sha256=req.script_sha256,
-            )
-            return script_objective, script_objective.data_summary
-        check_space(spec.space)
-        objective = make_objective(
-            spec.data, spec.model, metric=spec.metric, direction=spec.direction, base_dir=req.base_dir
+        runner = make_runner(
+            spec.data,
+            spec.model,
+            spec.objective,
+            execution=spec.execution,
+            metric=spec.metric,
+            direction=spec.direction,
+            base_dir=req.base_dir,
+            space=spec.space,
+            sha256=req.script_sha256 if spec.script is not None else None,
         )
-        return objective, objective.data.summary()
+        if ray:
+            from ..training.ray_backend import cluster_summary
+
+            self.log.emit("info", cluster_summary(runner))
+        return runner, runner.data_summary
 
     def _run(self) -> None:
         req = self.request

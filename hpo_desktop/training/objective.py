@@ -128,6 +128,11 @@ class Objective:
         self.direction = direction
         self._device_data: DeviceData | None = None
 
+    @property
+    def data_summary(self) -> str:
+        """One line about the data (as the script and worker runners have)."""
+        return self.data.summary()
+
     def params_for(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Every hyperparameter for a trial: its params over ``[model]`` over the defaults.
 

@@ -37,7 +37,15 @@ from hpo_desktop import __version__
 from hpo_desktop.core.executors import Executor
 from hpo_desktop.core.trial import TrialFailed, TrialPruned
 
-from .scripts import CHECK_TIMEOUT, ScriptError, ScriptTask, ScriptWorker, store_trial_attrs
+from .scripts import (
+    CHECK_TIMEOUT,
+    ScriptError,
+    ScriptTask,
+    ScriptWorker,
+    answer,
+    relay_report,
+    store_trial_attrs,
+)
 
 INSTALL_HINT = 'pip install "hpo-desktop[ray]"'
 #: Files of the spec's folder that never travel to the cluster (study files, environments).
@@ -396,20 +404,9 @@ class RayExecutor(Executor):
             for msg in ray.get(actor.poll.remote(_POLL), timeout=_SILENCE):
                 kind = msg[0]
                 if kind == "report":
-                    if abort is None:
-                        try:
-                            trial.report(msg[1], **msg[2])
-                        except Exception as exc:  # noqa: BLE001 - pruned or a storage error: stop the trial
-                            abort = exc
+                    abort = relay_report(trial, msg[1], msg[2], abort)
                 elif kind == "ask":
-                    if abort is not None:
-                        value = True
-                    elif msg[1] == "should_prune":
-                        prune = getattr(trial, "should_prune", None)
-                        value = bool(prune()) if callable(prune) else False
-                    else:
-                        value = bool(trial.should_stop())
-                    actor.answer.remote(value)
+                    actor.answer.remote(answer(trial, msg[1], abort))
                 elif kind == "attrs":
                     store_trial_attrs(trial, msg[1])
                 elif kind == "end":

@@ -275,6 +275,28 @@ def store_trial_attrs(trial: Any, attrs: Mapping[str, Any]) -> None:
         log.warning("could not store the output of trial %s", getattr(trial, "number", "?"), exc_info=True)
 
 
+def relay_report(
+    trial: Any, step: int, metrics: Mapping[str, float], abort: BaseException | None
+) -> BaseException | None:
+    """Hand a worker's report to the real trial; returns what stops the worker from now on (the
+    trial's report raised: pruned, or the study file cannot be written), else ``abort`` as it was."""
+    if abort is not None:
+        return abort
+    try:
+        trial.report(step, **metrics)
+    except Exception as exc:  # noqa: BLE001 - e.g. pruned or a storage error: stop the worker
+        return exc
+    return None
+
+
+def answer(trial: Any, question: str, abort: BaseException | None) -> bool:
+    """The real trial's answer to a worker's ``should_stop`` / ``should_prune``."""
+    if question == "should_prune":
+        prune = getattr(trial, "should_prune", None)
+        return bool(prune()) if callable(prune) else False
+    return True if abort is not None else bool(trial.should_stop())
+
+
 # -- the child process ---------------------------------------------------------------------------
 
 _LIVE: weakref.WeakSet[ScriptWorker] = weakref.WeakSet()
@@ -443,18 +465,13 @@ class ScriptWorker:
                 return _Outcome("dead", reason=f"the {who} process {_death(code)}"), abort
             kind = msg[0]
             if kind == "report":
-                if abort is None:
-                    try:
-                        trial.report(msg[1], **msg[2])
-                    except Exception as exc:  # noqa: BLE001 - e.g. pruned or a storage error: stop the script
-                        abort = exc
+                abort = relay_report(trial, msg[1], msg[2], abort)
             elif kind == "should_stop":
-                stop = True if abort is not None else bool(trial.should_stop())
+                stop = answer(trial, kind, abort)
                 last = time.monotonic()  # a pause inside should_stop is not the script's time
                 conn.send(("stop", stop))
             elif kind == "should_prune":
-                prune = getattr(trial, "should_prune", None)
-                conn.send(("prune", bool(prune()) if callable(prune) else False))
+                conn.send(("prune", answer(trial, kind, abort)))
             elif kind == "done":
                 return _Outcome("done", value=msg[1]), abort
             elif kind == "pruned":

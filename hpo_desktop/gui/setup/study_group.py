@@ -9,12 +9,11 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, QWidget
 
-from ...core.spec import MAX_WORKERS, check_execution
+from ...core.spec import MAX_WORKERS, RAY_KEYS, check_execution
 
 DIRECTIONS = ("minimize", "maximize")
 #: The "Run on" choices: label -> [execution] backend.
 BACKEND_LABELS = {"This machine": "local", "Ray cluster": "ray"}
-_RAY_ONLY = ("address", "cpus_per_trial", "gpus_per_trial")
 _SEED_MAX = 2**31 - 1
 
 
@@ -171,7 +170,7 @@ class StudyGroup(QGroupBox):
             out["address"] = address
         if n >= 1:
             out["workers"] = n
-        out.update({k: v for k, v in self._given_execution.items() if k in _RAY_ONLY and k != "address"})
+        out.update({k: v for k, v in self._given_execution.items() if k in RAY_KEYS and k != "address"})
         return check_execution(out)
 
     def study_dict(self) -> dict[str, Any]:
